@@ -1,0 +1,8 @@
+"""The ``GLib`` namespace: ``from gsocklab import GLib`` as for ``from gi.repository import GLib``."""
+
+from ._enums import IOCondition
+from ._errors import Error
+
+GError = Error  # PyGObject's older spelling
+
+__all__ = ["Error", "GError", "IOCondition"]

@@ -1,0 +1,41 @@
+"""The ``Gio`` namespace: ``from gsocklab import Gio`` as for ``from gi.repository import Gio``."""
+
+from ._address import InetAddress, InetSocketAddress, SocketAddress, UnixSocketAddress
+from ._cancellable import Cancellable
+from ._connection import SocketConnection, TcpConnection, UnixConnection
+from ._credentials import Credentials
+from ._enums import (
+    CredentialsType,
+    IOErrorEnum,
+    PollableReturn,
+    SocketFamily,
+    SocketMsgFlags,
+    SocketProtocol,
+    SocketType,
+    UnixSocketAddressType,
+)
+from ._errors import io_error_from_errno, io_error_quark
+from ._socket import Socket
+
+__all__ = [
+    "Cancellable",
+    "Credentials",
+    "CredentialsType",
+    "IOErrorEnum",
+    "InetAddress",
+    "InetSocketAddress",
+    "PollableReturn",
+    "Socket",
+    "SocketAddress",
+    "SocketConnection",
+    "SocketFamily",
+    "SocketMsgFlags",
+    "SocketProtocol",
+    "SocketType",
+    "TcpConnection",
+    "UnixConnection",
+    "UnixSocketAddress",
+    "UnixSocketAddressType",
+    "io_error_from_errno",
+    "io_error_quark",
+]

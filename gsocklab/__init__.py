@@ -1,0 +1,61 @@
+"""gsocklab: GLib's ``Gio.Socket`` API in pure Python.
+
+``from gsocklab import Gio, GLib`` runs code written for ``from gi.repository import Gio, GLib``;
+the same names are also available directly as ``gsocklab.<Name>``. The core needs only the
+standard library.
+"""
+
+from . import Gio, GLib
+from ._errors import Error
+from .Gio import (
+    Cancellable,
+    Credentials,
+    CredentialsType,
+    InetAddress,
+    InetSocketAddress,
+    IOErrorEnum,
+    PollableReturn,
+    Socket,
+    SocketAddress,
+    SocketConnection,
+    SocketFamily,
+    SocketMsgFlags,
+    SocketProtocol,
+    SocketType,
+    TcpConnection,
+    UnixConnection,
+    UnixSocketAddress,
+    UnixSocketAddressType,
+    io_error_from_errno,
+    io_error_quark,
+)
+from .GLib import IOCondition
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Cancellable",
+    "Credentials",
+    "CredentialsType",
+    "Error",
+    "GLib",
+    "Gio",
+    "IOCondition",
+    "IOErrorEnum",
+    "InetAddress",
+    "InetSocketAddress",
+    "PollableReturn",
+    "Socket",
+    "SocketAddress",
+    "SocketConnection",
+    "SocketFamily",
+    "SocketMsgFlags",
+    "SocketProtocol",
+    "SocketType",
+    "TcpConnection",
+    "UnixConnection",
+    "UnixSocketAddress",
+    "UnixSocketAddressType",
+    "io_error_from_errno",
+    "io_error_quark",
+]
