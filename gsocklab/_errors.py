@@ -56,6 +56,7 @@ class Error(RuntimeError):
         self, message: str = "unknown error", domain: str = IO_ERROR_QUARK, code: int = 0
     ) -> None:
         super().__init__(message)
+        self.errno: int | None = None  # the OS error number, when the error came from one
         self.message = message
         self.domain = domain
         self.code: int = IOErrorEnum(code) if domain == IO_ERROR_QUARK and _is_io_code(code) else code

@@ -1,0 +1,124 @@
+"""``Gio.SocketConnection`` and its TCP and Unix subclasses, as the socket factory returns them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
+from ._errors import new_io_error
+from ._gobject import Object
+
+if TYPE_CHECKING:
+    from ._address import SocketAddress
+    from ._cancellable import Cancellable
+    from ._socket import Socket
+
+__all__ = ["SocketConnection", "TcpConnection", "UnixConnection", "connection_for"]
+
+
+class SocketConnection(Object):
+    """A connection over a `Socket` (``GSocketConnection``).
+
+    ``connection_factory_create_connection()`` returns a new wrapper each call; closing the
+    connection closes the socket.
+    """
+
+    __slots__ = ("_closed", "_socket")
+    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {"socket": ("get_socket", None)}
+
+    def __init__(self, socket: Socket) -> None:
+        from ._socket import Socket
+
+        if not isinstance(socket, Socket):
+            raise TypeError(f"socket must be a Gio.Socket, not {type(socket).__name__}")
+        self._socket = socket
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<Gio.{type(self).__name__} over {self._socket!r}>"
+
+    def get_socket(self) -> Socket:
+        """The underlying socket."""
+        return self._socket
+
+    def get_local_address(self) -> SocketAddress:
+        """The socket's local address."""
+        return self._socket.get_local_address()
+
+    def get_remote_address(self) -> SocketAddress:
+        """The peer's address; ``NOT_CONNECTED`` "Socket connection not connected" if none."""
+        if not self._socket.is_connected():
+            raise new_io_error(IOErrorEnum.NOT_CONNECTED, "Socket connection not connected")
+        return self._socket.get_remote_address()
+
+    def is_connected(self) -> bool:
+        """Whether the socket is connected."""
+        return self._socket.is_connected()
+
+    def is_closed(self) -> bool:
+        """Whether ``close()`` was called on this connection."""
+        return self._closed
+
+    def connect(self, address: SocketAddress, cancellable: Cancellable | None = None) -> bool:
+        """Connect the underlying socket to ``address`` (blocking)."""
+        return self._socket.connect(address, cancellable)
+
+    def close(self, cancellable: Cancellable | None = None) -> bool:
+        """Close the connection and its socket; closing twice is fine."""
+        self._closed = True
+        return self._socket.close()
+
+
+class TcpConnection(SocketConnection):
+    """A TCP connection (``GTcpConnection``); ``graceful_disconnect`` drains before closing."""
+
+    __slots__ = ("_graceful",)
+    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {
+        **SocketConnection._PROPERTIES,
+        "graceful_disconnect": ("get_graceful_disconnect", "set_graceful_disconnect"),
+    }
+
+    def __init__(self, socket: Socket) -> None:
+        super().__init__(socket)
+        self._graceful = False
+
+    def get_graceful_disconnect(self) -> bool:
+        """Whether ``close()`` shuts down writing and reads until the peer closes first."""
+        return self._graceful
+
+    def set_graceful_disconnect(self, graceful_disconnect: bool) -> None:
+        """Choose a graceful ``close()``."""
+        self._graceful = bool(graceful_disconnect)
+
+    def close(self, cancellable: Cancellable | None = None) -> bool:
+        """Close; when graceful, first ``shutdown(write)`` and read until end of stream."""
+        sock = self._socket
+        if self._graceful and not sock.is_closed():
+            from ._errors import Error
+
+            try:
+                sock.shutdown(False, True)
+                while sock.receive_with_blocking(True, cancellable, 4096)[0] > 0:
+                    pass
+            except Error:
+                pass
+        return super().close(cancellable)
+
+
+class UnixConnection(SocketConnection):
+    """A Unix stream connection (``GUnixConnection``)."""
+
+    __slots__ = ()
+
+
+def connection_for(socket: Socket) -> Any:
+    """GLib's connection factory: the class registered for the socket's family, type and protocol."""
+    family, kind, protocol = socket.get_family(), socket.get_socket_type(), socket.get_protocol()
+    if kind == SocketType.STREAM:
+        if family in (SocketFamily.IPV4, SocketFamily.IPV6) and protocol in (
+            SocketProtocol.DEFAULT, SocketProtocol.TCP
+        ):
+            return TcpConnection(socket)
+        if family == SocketFamily.UNIX and protocol == SocketProtocol.DEFAULT:
+            return UnixConnection(socket)
+    return SocketConnection(socket)

@@ -1,0 +1,931 @@
+"""``Gio.Socket``: GLib's socket object on top of the OS socket.
+
+This is the one module that makes socket system calls. The OS socket is always in
+non-blocking mode; blocking, the socket ``timeout`` and cancellation are emulated by
+trying the call first and, on ``EAGAIN``, waiting with ``poll()`` (`_wait`), exactly as
+``gio/gsocket.c`` does. Every ``OSError`` becomes a ``GLib.Error`` through `_errors`.
+
+Every I/O method documents its modes in GLib's terms:
+
+* *blocking* (the default): waits until the call can complete; with a socket ``timeout``
+  of T seconds, fails ``TIMED_OUT`` after T seconds without progress (an inactivity
+  timeout, re-armed on every wake-up);
+* *non-blocking*: fails ``WOULD_BLOCK`` instead of waiting;
+* *cancelled*: a cancellable cancelled before the call fails it with ``CANCELLED`` before
+  any system call; one cancelled while the call waits wakes it with ``CANCELLED``.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import socket as _socket
+import termios
+import time
+from typing import Any, ClassVar
+
+from ._address import SocketAddress, address_from_sockaddr
+from ._cancellable import Cancellable
+from ._credentials import UCRED, Credentials
+from ._enums import IOCondition, IOErrorEnum, SocketFamily, SocketProtocol, SocketType
+from ._errors import Error, from_errno, from_oserror, new_io_error
+from ._results import OptionResult, ReceiveFromResult, ReceiveResult
+from ._socket_options import SocketOptionsMixin
+from ._wait import effective_timeout_ms, poll_condition, poll_now, timed_out_error
+
+__all__ = ["Socket"]
+
+MSG_NOSIGNAL = getattr(_socket, "MSG_NOSIGNAL", 0)
+_CLOEXEC_NONBLOCK = getattr(_socket, "SOCK_CLOEXEC", 0) | getattr(_socket, "SOCK_NONBLOCK", 0)
+_OS_TYPE = {
+    SocketType.STREAM: _socket.SOCK_STREAM,
+    SocketType.DATAGRAM: _socket.SOCK_DGRAM,
+    SocketType.SEQPACKET: _socket.SOCK_SEQPACKET,
+}
+_GLIB_TYPE: dict[int, SocketType] = {int(os_type): glib_type for glib_type, os_type in _OS_TYPE.items()}
+_PROTOCOL_FOR_TYPE = {
+    SocketType.STREAM: SocketProtocol.TCP,
+    SocketType.DATAGRAM: SocketProtocol.UDP,
+    SocketType.SEQPACKET: SocketProtocol.SCTP,
+}
+_ADDRESS_CACHE_SIZE = 8
+_PEEK_SIZE = 65536
+_new_tuple = tuple.__new__
+_IN, _OUT = IOCondition.IN, IOCondition.OUT
+
+
+def _enum_arg(enum_type: Any, value: object, name: str) -> Any:
+    """``value`` as a member of ``enum_type``; anything else is a TypeError naming ``name``."""
+    if isinstance(value, enum_type):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return enum_type(value)
+        except ValueError:
+            pass
+    raise TypeError(f"{name} must be a Gio.{enum_type.__name__}, not {value!r}")
+
+
+def _check_cancellable(cancellable: object) -> None:
+    if cancellable is not None and not isinstance(cancellable, Cancellable):
+        raise TypeError(f"cancellable must be a Gio.Cancellable or None, not {type(cancellable).__name__}")
+
+
+def _int_arg(value: object, name: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+
+
+def _size_arg(size: object) -> int:
+    size = _int_arg(size, "size")
+    if size < 0:
+        raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"size must not be negative, got {size}")
+    return size
+
+
+def _data_arg(buffer: object, name: str = "buffer") -> Any:
+    """A bytes-like object for sending: bytes-likes as they are, a list of ints as bytes."""
+    if isinstance(buffer, (bytes, bytearray, memoryview)):
+        return buffer
+    if isinstance(buffer, (list, tuple)):
+        try:
+            return bytes(buffer)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be bytes-like or a list of ints 0..255: {exc}") from None
+    if isinstance(buffer, str):
+        raise TypeError(f"{name} must be bytes-like or a list of ints, not str (encode it first)")
+    try:
+        return memoryview(buffer)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name} must be bytes-like or a list of ints, not {type(buffer).__name__}") from None
+
+
+class Socket(SocketOptionsMixin):
+    """A network socket with GLib's ``GSocket`` API and semantics.
+
+    Create one with ``Socket.new(family, type, protocol)``, adopt a descriptor with
+    ``Socket.new_from_fd(fd)``, or construct it GObject-style, ``Socket(family=…, type=…,
+    protocol=…)`` or ``Socket(fd=…)``, and then call ``init(None)``. The descriptor is
+    close-on-exec and always non-blocking at the OS level; stream sockets get
+    ``TCP_NODELAY`` (GLib >= 2.80). A socket dropped without ``close()`` closes its
+    descriptor when it is collected.
+    """
+
+    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {
+        "family": ("get_family", None),
+        "type": ("get_socket_type", None),
+        "protocol": ("get_protocol", None),
+        "fd": ("get_fd", None),
+        "blocking": ("get_blocking", "set_blocking"),
+        "listen_backlog": ("get_listen_backlog", "set_listen_backlog"),
+        "keepalive": ("get_keepalive", "set_keepalive"),
+        "local_address": ("_local_address_or_none", None),
+        "remote_address": ("_remote_address_or_none", None),
+        "timeout": ("get_timeout", "set_timeout"),
+        "ttl": ("get_ttl", "set_ttl"),
+        "broadcast": ("get_broadcast", "set_broadcast"),
+        "multicast_loopback": ("get_multicast_loopback", "set_multicast_loopback"),
+        "multicast_ttl": ("get_multicast_ttl", "set_multicast_ttl"),
+    }
+    _CONSTRUCT_ONLY = frozenset({"family", "type", "protocol", "fd"})
+
+    _sock: _socket.socket | None
+    _family: SocketFamily
+    _type: SocketType
+    _protocol: int
+
+    def __init__(self, **properties: Any) -> None:
+        """GObject-style construction; call ``init(None)`` before use (as in GLib)."""
+        self._sock = None
+        self._fd = -1
+        self._inited = False
+        self._construct_error: Error | None = None
+        self._closed = False
+        self._usable = False  # inited, constructed, open and no pending source timeout
+        self._listening = False
+        self._timed_out = False
+        self._connect_pending = False
+        self._connected_read = self._connected_write = False
+        self._remote_address: SocketAddress | None = None
+        self._blocking = True
+        self._timeout = 0
+        self._listen_backlog = 10
+        self._keepalive = False
+        self._address_cache: dict[Any, SocketAddress | None] = {}
+        self._last_to: SocketAddress | None = None
+        self._last_to_native: Any = None
+        unknown = set(properties) - set(self._PROPERTIES)
+        if unknown:
+            raise TypeError(f"Gio.Socket has no property {sorted(unknown)[0]!r}")
+        fd = properties.get("fd", -1)
+        if fd is None or fd == -1:
+            self._family = _enum_arg(SocketFamily, properties.get("family", SocketFamily.INVALID), "family")
+            self._type = _enum_arg(SocketType, properties.get("type", SocketType.STREAM), "type")
+            protocol = _int_arg(properties.get("protocol", SocketProtocol.UNKNOWN), "protocol")
+            self._protocol = SocketProtocol(protocol) if protocol in SocketProtocol._value2member_map_ else protocol
+            self._create()
+        else:
+            self._family, self._type, self._protocol = SocketFamily.INVALID, SocketType.INVALID, -1
+            self._adopt(_int_arg(fd, "fd"))
+        for name, value in properties.items():
+            if name not in self._CONSTRUCT_ONLY and self._construct_error is None:
+                self.set_property(name, value)
+
+    @classmethod
+    def new(cls, family: SocketFamily | int, type: SocketType | int, protocol: SocketProtocol | int) -> Socket:
+        """Create a socket; ``protocol`` 0 (``DEFAULT``) picks the family's default.
+
+        Fails ``INVALID_ARGUMENT`` for family ``INVALID`` or protocol ``UNKNOWN``, and with the
+        OS's error otherwise ("Unable to create socket: Protocol not supported"). A failed
+        call leaves no descriptor open.
+        """
+        sock = cls(family=family, type=type, protocol=protocol)
+        sock.init(None)
+        return sock
+
+    @classmethod
+    def new_from_fd(cls, fd: int) -> Socket:
+        """Adopt an existing socket descriptor; family, type and connection state are read from it.
+
+        The descriptor is made non-blocking; its close-on-exec flag is left alone. As in
+        GLib, the socket owns ``fd`` on success **and on failure** (a failed call closes it):
+        ``INVALID_ARGUMENT`` for a non-socket, ``FAILED`` for a closed descriptor.
+        """
+        sock = cls(fd=fd)
+        sock.init(None)
+        return sock
+
+    def init(self, cancellable: Cancellable | None = None) -> bool:
+        """Finish GObject-style construction (``GInitable``); raises the construction error if any."""
+        if cancellable is not None:
+            _check_cancellable(cancellable)
+            raise new_io_error(IOErrorEnum.NOT_SUPPORTED, "Cancellable initialization not supported")
+        self._inited = True
+        if self._construct_error is not None:
+            error = self._construct_error
+            self._release_fd()  # GLib's finalize closes it; we do not wait for the collector
+            raise error.copy()
+        self._usable = not self._closed and not self._timed_out
+        return True
+
+    def __del__(self) -> None:
+        sock = getattr(self, "_sock", None)
+        if sock is not None:
+            sock.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"fd={self._fd}"
+        return f"<Gio.Socket {self._family.name} {self._type.name} {state}>"
+
+    # -- construction --------------------------------------------------------------------
+
+    def _create(self) -> None:
+        if self._family == SocketFamily.INVALID:
+            self._construct_error = new_io_error(
+                IOErrorEnum.INVALID_ARGUMENT, "Unable to create socket: Unknown family was specified")
+            return
+        if self._protocol == SocketProtocol.UNKNOWN:
+            self._construct_error = new_io_error(
+                IOErrorEnum.INVALID_ARGUMENT, "Unable to create socket: Unknown protocol was specified")
+            return
+        if self._type == SocketType.INVALID:  # GLib aborts the process here
+            self._construct_error = new_io_error(
+                IOErrorEnum.INVALID_ARGUMENT,
+                "Unable to create socket: Unknown type was specified; use STREAM, DATAGRAM or SEQPACKET")
+            return
+        os_type = _OS_TYPE[self._type]
+        try:
+            try:
+                sock = _socket.socket(self._family, os_type | _CLOEXEC_NONBLOCK, self._protocol)
+            except OSError as exc:
+                if exc.errno not in (errno.EINVAL, errno.EPROTOTYPE):
+                    raise
+                sock = _socket.socket(self._family, os_type, self._protocol)
+                sock.set_inheritable(False)
+            sock.setblocking(False)
+        except OSError as exc:
+            self._construct_error = from_oserror(exc, "Unable to create socket: ")
+            return
+        self._attach(sock)
+        if self._type == SocketType.STREAM:
+            try:  # GLib >= 2.80 disables Nagle on every stream socket; AF_UNIX refuses, ignored
+                sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+
+    def _adopt(self, fd: int) -> None:
+        """``g_socket_details_from_fd``: learn family, type and state from a descriptor."""
+        try:
+            sock = _socket.socket(fileno=fd)
+        except OSError as exc:
+            self._construct_error = from_oserror(exc, "creating GSocket from fd: ")
+            self._fd = fd  # GLib's finalize closes the caller's fd even on failure
+            return
+        self._attach(sock)
+        os_type = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_TYPE)
+        self._type = _GLIB_TYPE.get(os_type, SocketType.INVALID)
+        try:
+            family = SocketFamily(sock.family)
+        except ValueError:
+            family = SocketFamily.INVALID
+        self._family = family
+        if family in (SocketFamily.IPV4, SocketFamily.IPV6):
+            self._protocol = _PROTOCOL_FOR_TYPE.get(self._type, SocketProtocol.UNKNOWN)
+        elif family == SocketFamily.UNIX:
+            self._protocol = SocketProtocol.DEFAULT
+        if family != SocketFamily.INVALID:
+            try:
+                sock.getpeername()
+                self._connected_read = self._connected_write = True
+            except OSError:
+                pass
+        try:
+            self._keepalive = bool(sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_KEEPALIVE))
+        except OSError:
+            self._keepalive = False
+        sock.setblocking(False)
+        if self._type == SocketType.STREAM:
+            try:
+                sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+
+    def _attach(self, sock: _socket.socket) -> None:
+        self._sock = sock
+        self._fd = sock.fileno()
+
+    def _release_fd(self) -> None:
+        """Close the descriptor of a socket whose construction failed."""
+        if self._sock is not None:
+            self._sock.close()
+        elif self._fd >= 0:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+        self._sock, self._fd, self._closed, self._usable = None, -1, True, False
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def _check_socket(self) -> _socket.socket:
+        """GLib's ``check_socket``: initialised, constructed and open; returns the OS socket."""
+        if not self._inited:
+            raise new_io_error(IOErrorEnum.NOT_INITIALIZED, "Invalid socket, not initialized")
+        if self._construct_error is not None:
+            raise new_io_error(
+                IOErrorEnum.NOT_INITIALIZED,
+                f"Invalid socket, initialization failed due to: {self._construct_error.message}")
+        if self._closed or self._sock is None:
+            raise new_io_error(IOErrorEnum.CLOSED, "Socket is already closed")
+        return self._sock
+
+    def _check_io(self, cancellable: Cancellable | None) -> None:
+        """The checks before every I/O call: socket, pending source timeout, cancellable."""
+        self._check_socket()
+        if self._timed_out:
+            self._timed_out = False
+            self._usable = True
+            raise timed_out_error()
+        if cancellable is not None:
+            _check_cancellable(cancellable)
+            cancellable.set_error_if_cancelled()
+
+    # -- waiting --------------------------------------------------------------------------
+
+    def _wait(self, condition: int, timeout_us: int, cancellable: Cancellable | None) -> int:
+        """``condition_timed_wait`` without the checks: returns the ``revents`` seen."""
+        timeout_ms = effective_timeout_ms(self._timeout, timeout_us)
+        return poll_condition(self._fd, condition, timeout_ms, cancellable)
+
+    def _block(self, condition: int, timeout_us: int, start: float, cancellable: Cancellable | None) -> None:
+        """GLib's ``block_on_timeout``: wait for ``condition`` within the call's deadline.
+
+        ``timeout_us == 0`` means non-blocking: ``WOULD_BLOCK``. A positive ``timeout_us`` is a
+        deadline for the whole call, measured from ``start``; negative waits as long as the
+        socket timeout allows.
+        """
+        if timeout_us == 0:
+            raise from_errno(errno.EWOULDBLOCK)
+        if timeout_us > 0:
+            left = timeout_us - int((time.monotonic() - start) * 1_000_000)
+            if left <= 0:
+                raise timed_out_error()
+            self._wait(condition, left, cancellable)
+        else:
+            self._wait(condition, -1, cancellable)
+
+    def condition_check(self, condition: IOCondition | int) -> IOCondition:
+        """The subset of ``condition`` that holds now, plus any ``ERR``/``HUP``/``NVAL`` the OS reports.
+
+        Never blocks. A closed or uninitialised socket reports ``0``.
+        """
+        condition = _int_arg(condition, "condition")
+        if not self._usable and (self._closed or not self._inited or self._construct_error is not None):
+            return IOCondition(0)
+        return poll_now(self._fd, condition)
+
+    def condition_wait(self, condition: IOCondition | int, cancellable: Cancellable | None = None) -> bool:
+        """Wait until ``condition`` holds; same as ``condition_timed_wait(condition, -1, …)``."""
+        return self.condition_timed_wait(condition, -1, cancellable)
+
+    def condition_timed_wait(
+        self, condition: IOCondition | int, timeout_us: int, cancellable: Cancellable | None = None
+    ) -> bool:
+        """Wait up to ``timeout_us`` microseconds until ``condition`` holds; return ``True``.
+
+        Millisecond resolution (``timeout_us`` is truncated; 0..999 polls once). ``-1`` waits
+        forever. The socket ``timeout`` applies even to non-blocking sockets and wins when
+        it is shorter in whole seconds. Fails ``TIMED_OUT`` "Socket I/O timed out" when the
+        time passes and ``CANCELLED`` when ``cancellable`` is (or becomes) cancelled. Also
+        returns ``True`` when only ``ERR`` or ``HUP`` fired: the next I/O call reports why.
+        """
+        condition = _int_arg(condition, "condition")
+        timeout_us = _int_arg(timeout_us, "timeout_us")
+        _check_cancellable(cancellable)
+        self._check_socket()
+        if cancellable is not None:
+            cancellable.set_error_if_cancelled()
+        self._wait(condition, timeout_us, cancellable)
+        return True
+
+    # -- connection establishment ---------------------------------------------------------
+
+    def _native(self, address: object, mapped_ok: bool) -> Any:
+        """The OS form of ``address`` for this socket (`_address` owns the conversion).
+
+        Python cannot hand the kernel a sockaddr of another family, so a mismatch fails with
+        the errno Linux gives GLib for it: ``EAFNOSUPPORT`` on inet sockets, ``EINVAL`` on
+        unix ones and for an IPv4 address on an IPv6 socket — except where Linux accepts
+        that (``mapped_ok``: datagram destinations), which is sent v4-mapped.
+        """
+        if not isinstance(address, SocketAddress):
+            raise TypeError(f"address must be a Gio.SocketAddress, not {type(address).__name__}")
+        family = address._family
+        if family == self._family:
+            return address._sockaddr
+        if self._family == SocketFamily.IPV6 and family == SocketFamily.IPV4:
+            if not mapped_ok:
+                raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+            inet: tuple[str, int] = address._sockaddr  # type: ignore[assignment]
+            return (f"::ffff:{inet[0]}", inet[1], 0, 0)
+        code = errno.EINVAL if self._family == SocketFamily.UNIX else errno.EAFNOSUPPORT
+        raise OSError(code, os.strerror(code))
+
+    def bind(self, address: SocketAddress, allow_reuse: bool) -> bool:
+        """Bind to ``address``; ``allow_reuse`` sets ``SO_REUSEADDR`` (and ``SO_REUSEPORT`` for UDP).
+
+        Errors: "Error binding to address 127.0.0.1:5000: Address already in use" and so on,
+        with the code from the OS error (``ADDRESS_IN_USE``, ``INVALID_ARGUMENT`` when
+        already bound, ``NOT_SUPPORTED`` for an address of another family).
+        """
+        sock = self._check_socket()
+        if not isinstance(address, SocketAddress):
+            raise TypeError(f"address must be a Gio.SocketAddress, not {type(address).__name__}")
+        reuse = 1 if allow_reuse else 0
+        for option, value in ((_socket.SO_REUSEADDR, reuse),
+                              (getattr(_socket, "SO_REUSEPORT", None),
+                               reuse if self._type == SocketType.DATAGRAM else 0)):
+            if option is not None:
+                try:
+                    sock.setsockopt(_socket.SOL_SOCKET, option, value)
+                except OSError:
+                    pass
+        try:
+            sock.bind(self._native(address, mapped_ok=False))
+        except OSError as exc:
+            raise from_oserror(exc, f"Error binding to address {address._error_string()}: ") from exc
+        return True
+
+    def listen(self) -> bool:
+        """Listen for connections with the ``listen_backlog`` (default 10).
+
+        An unbound TCP socket is bound to an ephemeral port by the OS. UDP fails
+        ``NOT_SUPPORTED`` "could not listen: Operation not supported".
+        """
+        sock = self._check_socket()
+        try:
+            sock.listen(self._listen_backlog)
+        except OSError as exc:
+            raise from_oserror(exc, "could not listen: ") from exc
+        self._listening = True
+        return True
+
+    def accept(self, cancellable: Cancellable | None = None) -> Socket:
+        """Accept a connection and return it as a new, blocking, connected socket.
+
+        Blocking: waits for a connection (``TIMED_OUT`` after the socket timeout).
+        Non-blocking: ``WOULD_BLOCK`` when none is pending. Cancelled: ``CANCELLED``, checked
+        first, also in non-blocking mode (GLib >= 2.86). Errors: "Error accepting connection:
+        Invalid argument" on a socket that is not listening.
+        """
+        self._check_io(cancellable)
+        sock = self._sock
+        assert sock is not None
+        while True:
+            try:
+                new_sock, _ = sock.accept()
+                break
+            except BlockingIOError:
+                if not self._blocking:
+                    raise from_errno(errno.EWOULDBLOCK) from None
+            except OSError as exc:
+                raise from_oserror(exc, "Error accepting connection: ") from exc
+            self._wait(_IN, -1, cancellable)
+        accepted = type(self)(fd=new_sock.detach())
+        accepted._inited = True
+        accepted._usable = True
+        accepted._protocol = self._protocol
+        return accepted
+
+    def connect(self, address: SocketAddress, cancellable: Cancellable | None = None) -> bool:
+        """Connect to ``address`` (for datagram sockets: set the default destination).
+
+        Blocking: waits for the connection (``TIMED_OUT``, ``CANCELLED``, or the OS error,
+        e.g. ``CONNECTION_REFUSED`` "Connection refused"). Non-blocking: fails ``PENDING``
+        "Connection in progress"; wait for ``OUT`` and call ``check_connect_result()``.
+        Cancelled beforehand: ``CANCELLED`` before any system call (GLib >= 2.86).
+        """
+        sock = self._check_socket()
+        try:
+            native = self._native(address, mapped_ok=self._type == SocketType.DATAGRAM)
+        except OSError as exc:
+            native, failure = None, exc
+        _check_cancellable(cancellable)
+        if cancellable is not None:
+            cancellable.set_error_if_cancelled()
+        self._remote_address = address  # kept even when the connect fails at once, as in GLib
+        if native is None:
+            raise from_oserror(failure) from failure
+        result = sock.connect_ex(native)
+        if result == 0:
+            self._connected_read = self._connected_write = True
+            return True
+        if result != errno.EINPROGRESS:
+            raise from_errno(result)
+        if not self._blocking:
+            self._connect_pending = True
+            raise new_io_error(IOErrorEnum.PENDING, "Connection in progress")
+        self._wait(_OUT, -1, cancellable)
+        return self.check_connect_result()
+
+    def check_connect_result(self) -> bool:
+        """Finish a non-blocking ``connect``: ``True`` once connected, or raise its error.
+
+        As in GLib, a socket whose ``SO_ERROR`` is clear counts as connected afterwards.
+        """
+        self._check_io(None)
+        sock = self._sock
+        assert sock is not None
+        try:
+            value = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR)
+        except OSError as exc:
+            raise from_oserror(exc, "Unable to get pending error: ") from exc
+        if value:
+            self._remote_address = None
+            raise from_errno(value)
+        self._connected_read = self._connected_write = True
+        return True
+
+    # -- receiving ------------------------------------------------------------------------
+
+    def _retry(self, condition: int, timeout_us: int, cancellable: Cancellable | None,
+               prefix: str, call: Any, *args: Any) -> Any:
+        """The waiting loop after a call found the socket not ready (``EAGAIN``)."""
+        start = time.monotonic()
+        while True:
+            self._block(condition, timeout_us, start, cancellable)
+            try:
+                return call(*args)
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                raise from_oserror(exc, prefix) from exc
+
+    def _receive(self, size: int, buffer: Any, timeout_us: int, cancellable: Cancellable | None,
+                 prefix: str = "Error receiving data: ") -> Any:
+        if not self._usable or cancellable is not None:
+            self._check_io(cancellable)
+        sock = self._sock
+        if buffer is not None:
+            return self._receive_into(buffer, size, timeout_us, cancellable, prefix)
+        try:
+            data = sock.recv(size)  # type: ignore[union-attr]
+        except BlockingIOError:
+            data = self._retry(_IN, timeout_us, cancellable, prefix, sock.recv, _size_arg(size))  # type: ignore[union-attr]
+        except OSError as exc:
+            raise from_oserror(exc, prefix) from exc
+        except (TypeError, ValueError):
+            _size_arg(size)
+            raise
+        return _new_tuple(ReceiveResult, (len(data), data))
+
+    def _receive_into(self, buffer: Any, size: int, timeout_us: int, cancellable: Cancellable | None,
+                      prefix: str) -> Any:
+        try:
+            view = memoryview(buffer)
+        except TypeError:
+            raise TypeError(f"buffer must be a writable bytes-like object, not {type(buffer).__name__}") from None
+        if view.readonly:
+            raise TypeError(f"buffer must be writable, not a read-only {type(buffer).__name__}")
+        nbytes = min(_size_arg(size), view.nbytes)
+        sock = self._sock
+        assert sock is not None
+        try:
+            count = sock.recv_into(view, nbytes)
+        except BlockingIOError:
+            count = self._retry(_IN, timeout_us, cancellable, prefix, sock.recv_into, view, nbytes)
+        except OSError as exc:
+            raise from_oserror(exc, prefix) from exc
+        return _new_tuple(ReceiveResult, (count, buffer))
+
+    def receive(self, cancellable: Cancellable | None = None, size: int = 65536,
+                buffer: Any = None) -> ReceiveResult:
+        """Receive up to ``size`` bytes; return ``(count, buffer)`` with the bytes received.
+
+        Datagram sockets read one datagram (the part beyond ``size`` is discarded); stream
+        sockets up to ``size`` bytes; ``count`` 0 means end of stream (or an empty datagram).
+        Pass a writable ``buffer`` (``bytearray``, ``memoryview``) to receive into it instead
+        of a new ``bytes``. Blocking (the socket's mode): waits; ``TIMED_OUT`` after the
+        socket timeout of inactivity. Non-blocking: ``WOULD_BLOCK``. Cancelled: ``CANCELLED``.
+        Errors: "Error receiving data: …".
+        """
+        return self._receive(size, buffer, -1 if self._blocking else 0, cancellable)  # type: ignore[no-any-return]
+
+    def receive_with_blocking(self, blocking: bool, cancellable: Cancellable | None = None,
+                              size: int = 65536, buffer: Any = None) -> ReceiveResult:
+        """``receive()`` in the given mode instead of the socket's: ``blocking=False`` never waits."""
+        return self._receive(size, buffer, -1 if blocking else 0, cancellable)  # type: ignore[no-any-return]
+
+    def receive_bytes(self, size: int, timeout_us: int, cancellable: Cancellable | None = None) -> bytes:
+        """Receive up to ``size`` bytes and return them (GLib >= 2.80).
+
+        ``timeout_us``: -1 blocks (still bounded by the socket timeout), 0 never blocks
+        (``WOULD_BLOCK``), a positive value is a deadline for the whole call (``TIMED_OUT``).
+        """
+        size, timeout_us = _int_arg(size, "size"), _int_arg(timeout_us, "timeout_us")
+        if size <= 0:
+            raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"size must be positive, got {size}")
+        result = self._receive(size, None, timeout_us, cancellable, "Error receiving data: ")
+        return result[1]  # type: ignore[no-any-return]
+
+    def _receive_from(self, size: int, timeout_us: int, cancellable: Cancellable | None) -> Any:
+        if not self._usable or cancellable is not None:
+            self._check_io(cancellable)
+        sock = self._sock
+        prefix = "Error receiving message: "
+        try:
+            data, source = sock.recvfrom(size)  # type: ignore[union-attr]
+        except BlockingIOError:
+            data, source = self._retry(_IN, timeout_us, cancellable, prefix, sock.recvfrom, _size_arg(size))  # type: ignore[union-attr]
+        except OSError as exc:
+            raise from_oserror(exc, prefix) from exc
+        except (TypeError, ValueError):
+            _size_arg(size)
+            raise
+        try:
+            address = self._address_cache[source]
+        except KeyError:
+            address = self._cache_address(source)
+        return _new_tuple(ReceiveFromResult, (len(data), address, data))
+
+    def _cache_address(self, source: Any) -> SocketAddress | None:
+        """GLib's receive-address cache: an identical source gives the same address object."""
+        address = address_from_sockaddr(self._family, source) if source is not None else None
+        cache = self._address_cache
+        if len(cache) >= _ADDRESS_CACHE_SIZE:
+            del cache[next(iter(cache))]
+        cache[source] = address
+        return address
+
+    def receive_from(self, cancellable: Cancellable | None = None, size: int = 65536) -> ReceiveFromResult:
+        """Receive a datagram (or up to ``size`` stream bytes); return ``(count, address, buffer)``.
+
+        ``address`` is the source (``None`` on connection-oriented sockets). Modes and
+        errors as ``receive()``, with the prefix "Error receiving message: ".
+        """
+        return self._receive_from(size, -1 if self._blocking else 0, cancellable)  # type: ignore[no-any-return]
+
+    def receive_bytes_from(self, size: int, timeout_us: int,
+                           cancellable: Cancellable | None = None) -> tuple[bytes, SocketAddress | None]:
+        """Receive up to ``size`` bytes and their source: ``(data, address)`` (GLib >= 2.80).
+
+        ``timeout_us`` as in ``receive_bytes()``; ``size`` 0 consumes a datagram and returns
+        empty data.
+        """
+        size, timeout_us = _int_arg(size, "size"), _int_arg(timeout_us, "timeout_us")
+        if size < 0:
+            raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"size must not be negative, got {size}")
+        _, address, data = self._receive_from(size, timeout_us, cancellable)
+        return data, address
+
+    # -- sending --------------------------------------------------------------------------
+
+    def _send(self, buffer: Any, timeout_us: int, cancellable: Cancellable | None) -> int:
+        if not self._usable or cancellable is not None:
+            self._check_io(cancellable)
+        sock = self._sock
+        try:
+            return sock.send(buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            raise from_oserror(exc, "Error sending data: ") from exc
+        except TypeError:
+            return self._send(_data_arg(buffer), timeout_us, None)
+        return self._retry(  # type: ignore[no-any-return]
+            _OUT, timeout_us, cancellable, "Error sending data: ", sock.send, buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
+
+    def send(self, buffer: Any, cancellable: Cancellable | None = None) -> int:
+        """Send ``buffer`` (bytes-like or a list of ints) to the connected peer; return the count sent.
+
+        Returns after the first successful system call, so a stream socket may send less
+        than all (send the rest in another call). Blocking: waits for room; ``TIMED_OUT``
+        after the socket timeout. Non-blocking: ``WOULD_BLOCK``. Cancelled: ``CANCELLED``.
+        Errors: "Error sending data: Broken pipe" (``BROKEN_PIPE``) after the peer left,
+        ``DESTINATION_UNSET`` on an unconnected datagram socket.
+        """
+        return self._send(buffer, -1 if self._blocking else 0, cancellable)
+
+    def send_with_blocking(self, buffer: Any, blocking: bool, cancellable: Cancellable | None = None) -> int:
+        """``send()`` in the given mode instead of the socket's: ``blocking=False`` never waits."""
+        return self._send(buffer, -1 if blocking else 0, cancellable)
+
+    def send_to(self, address: SocketAddress | None, buffer: Any, cancellable: Cancellable | None = None) -> int:
+        """Send ``buffer`` as one datagram to ``address`` (``None``: the connected peer).
+
+        An empty buffer sends an empty datagram. Modes as ``send()``; errors are prefixed
+        "Error sending message: ", e.g. ``DESTINATION_UNSET`` "…Destination address required"
+        without an address on an unconnected socket.
+        """
+        if not self._usable or cancellable is not None:
+            self._check_io(cancellable)
+        sock = self._sock
+        if address is self._last_to and address is not None:
+            native = self._last_to_native
+        elif address is None:
+            native = None
+        else:
+            try:
+                native = self._native(address, mapped_ok=True)
+            except OSError as exc:
+                raise from_oserror(exc, "Error sending message: ") from exc
+            self._last_to, self._last_to_native = address, native
+        try:
+            if native is None:
+                return sock.send(buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
+            return sock.sendto(buffer, MSG_NOSIGNAL, native)  # type: ignore[union-attr]
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            raise from_oserror(exc, "Error sending message: ") from exc
+        except TypeError:
+            return self.send_to(address, _data_arg(buffer), None)
+        timeout_us = -1 if self._blocking else 0
+        prefix = "Error sending message: "
+        if native is None:
+            return self._retry(_OUT, timeout_us, cancellable, prefix,  # type: ignore[no-any-return]
+                               sock.send, buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
+        return self._retry(_OUT, timeout_us, cancellable, prefix,  # type: ignore[no-any-return]
+                           sock.sendto, buffer, MSG_NOSIGNAL, native)  # type: ignore[union-attr]
+
+    # -- teardown -------------------------------------------------------------------------
+
+    def shutdown(self, shutdown_read: bool, shutdown_write: bool) -> bool:
+        """Shut down reading and/or writing; ``(False, False)`` does nothing.
+
+        ``is_connected()`` stays ``True`` until both directions are shut down. Errors:
+        "Unable to shutdown socket: Transport endpoint is not connected".
+        """
+        sock = self._check_socket()
+        if not shutdown_read and not shutdown_write:
+            return True
+        how = (_socket.SHUT_RDWR if shutdown_read and shutdown_write
+               else _socket.SHUT_RD if shutdown_read else _socket.SHUT_WR)
+        try:
+            sock.shutdown(how)
+        except OSError as exc:
+            raise from_oserror(exc, "Unable to shutdown socket: ") from exc
+        if shutdown_read:
+            self._connected_read = False
+        if shutdown_write:
+            self._connected_write = False
+        return True
+
+    def close(self) -> bool:
+        """Close the socket; closing again is a no-op returning ``True``.
+
+        Afterwards every I/O call fails ``CLOSED`` "Socket is already closed" and
+        ``get_fd()`` is -1.
+        """
+        if self._closed:
+            return True
+        sock = self._check_socket()
+        try:
+            sock.close()
+        except OSError as exc:
+            raise from_oserror(exc, "Error closing socket: ") from exc
+        self._sock, self._fd = None, -1
+        self._closed, self._usable = True, False
+        self._connected_read = self._connected_write = False
+        self._remote_address = None
+        self._last_to = self._last_to_native = None
+        return True
+
+    # -- state and addresses --------------------------------------------------------------
+
+    def get_fd(self) -> int:
+        """The OS descriptor, or -1 once closed."""
+        return self._fd
+
+    def get_family(self) -> SocketFamily:
+        """The socket family."""
+        return self._family
+
+    def get_socket_type(self) -> SocketType:
+        """The socket type."""
+        return self._type
+
+    def get_protocol(self) -> SocketProtocol | int:
+        """The protocol as created (``DEFAULT`` for 0), or as derived for adopted sockets."""
+        return self._protocol
+
+    def is_closed(self) -> bool:
+        """Whether ``close()`` has been called."""
+        return self._closed
+
+    def is_connected(self) -> bool:
+        """Whether connected; stays ``True`` until both directions are shut down or closed."""
+        return self._connected_read or self._connected_write
+
+    def get_local_address(self) -> SocketAddress:
+        """The bound address (an unbound IPv4 socket reports ``0.0.0.0:0``).
+
+        Errors: "could not get local address: Bad file descriptor" once closed.
+        """
+        try:
+            if self._sock is None:
+                raise OSError(errno.EBADF, "closed")
+            name = self._sock.getsockname()
+        except OSError as exc:
+            raise from_oserror(exc, "could not get local address: ") from exc
+        address = address_from_sockaddr(self._family, name)
+        if address is None:
+            raise new_io_error(IOErrorEnum.FAILED, "could not get local address: unknown address family")
+        return address
+
+    def get_remote_address(self) -> SocketAddress:
+        """The peer's address: the one given to ``connect()``, else the OS's ``getpeername``.
+
+        After a non-blocking ``connect`` this first completes it (``check_connect_result``).
+        Errors: "could not get remote address: Transport endpoint is not connected".
+        """
+        if self._connect_pending:
+            self.check_connect_result()
+            self._connect_pending = False
+        if self._remote_address is not None:
+            return self._remote_address
+        try:
+            if self._sock is None:
+                raise OSError(errno.EBADF, "closed")
+            name = self._sock.getpeername()
+        except OSError as exc:
+            raise from_oserror(exc, "could not get remote address: ") from exc
+        address = address_from_sockaddr(self._family, name)
+        if address is None:
+            raise new_io_error(IOErrorEnum.FAILED, "could not get remote address: unknown address family")
+        self._remote_address = address
+        return address
+
+    def _local_address_or_none(self) -> SocketAddress | None:
+        try:
+            return self.get_local_address()
+        except Error:
+            return None
+
+    def _remote_address_or_none(self) -> SocketAddress | None:
+        try:
+            return self.get_remote_address()
+        except Error:
+            return None
+
+    def get_available_bytes(self) -> int:
+        """Bytes that a ``receive`` could read now without blocking, or -1 on error.
+
+        Datagram sockets report the size of the next datagram only (at most 65536), 0 when
+        none is queued; stream and seqpacket sockets the total queued bytes.
+        """
+        if not self._usable and (self._closed or not self._inited or self._construct_error is not None):
+            return -1
+        sock = self._sock
+        assert sock is not None
+        if self._type == SocketType.DATAGRAM:
+            try:
+                return len(sock.recv(_PEEK_SIZE, _socket.MSG_PEEK))
+            except BlockingIOError:
+                return 0
+            except OSError:
+                return -1
+        try:
+            raw = fcntl.ioctl(self._fd, termios.FIONREAD, b"\0\0\0\0")
+        except OSError:
+            return -1
+        return int.from_bytes(raw, "little", signed=True)
+
+    def get_credentials(self) -> Credentials:
+        """The peer's credentials (``SO_PEERCRED``).
+
+        For TCP and UDP the kernel knows no peer process: the result then says
+        ``pid=0`` and its getters fail ``INVALID_DATA``, as in GLib.
+        """
+        sock = self._check_socket()
+        try:
+            data = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, UCRED.size)
+        except OSError as exc:
+            raise from_oserror(exc, "Unable to read socket credentials: ") from exc
+        return Credentials._from_ucred(data)
+
+    def connection_factory_create_connection(self) -> Any:
+        """Wrap the socket in the fitting ``SocketConnection`` (``TcpConnection``, ``UnixConnection``)."""
+        from ._connection import connection_for
+
+        return connection_for(self)
+
+    # -- raw options, for the options mixin ------------------------------------------------
+
+    def get_option(self, level: int, optname: int) -> OptionResult:
+        """``getsockopt`` of an int option: ``(True, value)``; errors are the bare ``strerror``."""
+        level, optname = _int_arg(level, "level"), _int_arg(optname, "optname")
+        sock = self._check_socket() if self._inited else self._sock
+        if sock is None:
+            raise new_io_error(IOErrorEnum.CLOSED, "Socket is already closed")
+        try:
+            value = sock.getsockopt(level, optname)
+        except OSError as exc:
+            raise from_oserror(exc) from exc
+        return _new_tuple(OptionResult, (True, value))
+
+    def set_option(self, level: int, optname: int, value: int) -> bool:
+        """``setsockopt`` of an int option; errors are the bare ``strerror``."""
+        level, optname = _int_arg(level, "level"), _int_arg(optname, "optname")
+        value = _int_arg(value, "value")
+        sock = self._check_socket() if self._inited else self._sock
+        if sock is None:
+            raise new_io_error(IOErrorEnum.CLOSED, "Socket is already closed")
+        try:
+            sock.setsockopt(level, optname, value)
+        except OSError as exc:
+            raise from_oserror(exc) from exc
+        return True
+
+    def _setsockopt_bytes(self, level: int, optname: int, value: bytes, prefix: str) -> None:
+        sock = self._check_socket()
+        try:
+            sock.setsockopt(level, optname, value)
+        except OSError as exc:
+            raise from_oserror(exc, prefix) from exc
+
+    def _ioctl(self, request: int, arg: bytes) -> bytes:
+        sock = self._check_socket()
+        return fcntl.ioctl(sock.fileno(), request, arg)

@@ -1,0 +1,196 @@
+"""Execute the tutorial notebooks with nbclient and check what specific cells print.
+
+The notebook is executed once per module (about 10 s: it contains real one-second timeouts)
+in a fresh ``python3`` kernel, with ``notebooks/`` as the working directory and this
+checkout first on ``PYTHONPATH``, so the kernel imports the gsocklab under test even when
+the package is not installed. Cells are found by their ids (also given as tags), never by
+position, so prose can be added without breaking the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import nbclient
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+FIRST_SOCKET = NOTEBOOKS / "01-first-socket.ipynb"
+
+pytestmark = pytest.mark.slow
+
+
+def _kernel_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    env.pop("JPY_PARENT_PID", None)
+    return env
+
+
+def _execute(path: Path) -> Any:
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=60,
+        startup_timeout=60,
+        resources={"metadata": {"path": str(path.parent)}},  # the kernel's working directory
+    )
+    client.execute(env=_kernel_env())  # raises CellExecutionError with the traceback on failure
+    return nb
+
+
+@pytest.fixture(scope="module")
+def first_socket() -> Any:
+    return _execute(FIRST_SOCKET)
+
+
+def cell(nb: Any, cell_id: str) -> Any:
+    matches = [c for c in nb.cells if c.get("id") == cell_id]
+    assert len(matches) == 1, f"expected one cell with id {cell_id!r}, found {len(matches)}"
+    return matches[0]
+
+
+def stdout(nb: Any, cell_id: str) -> str:
+    """Everything a code cell wrote to stdout; fails if it wrote to stderr or raised."""
+    c = cell(nb, cell_id)
+    assert c.cell_type == "code"
+    kinds = [(o.output_type, o.get("name")) for o in c.outputs]
+    assert ("stream", "stderr") not in kinds, f"cell {cell_id!r} wrote to stderr: {c.outputs}"
+    assert all(kind != "error" for kind, _ in kinds), f"cell {cell_id!r} raised: {c.outputs}"
+    return "".join(o.text for o in c.outputs if o.output_type == "stream" and o.name == "stdout")
+
+
+def seconds(pattern: str, text: str) -> float:
+    """The number captured by ``pattern`` (one group) in ``text``."""
+    match = re.search(pattern, text)
+    assert match, f"{pattern!r} not found in:\n{text}"
+    return float(match.group(1))
+
+
+# --- the committed notebook -------------------------------------------------------------------
+
+
+def test_notebook_is_committed_without_outputs() -> None:
+    nb = nbformat.read(FIRST_SOCKET, as_version=4)
+    nbformat.validate(nb)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert code_cells
+    for c in code_cells:
+        assert c.outputs == [], f"cell {c.get('id')!r} has saved outputs"
+        assert c.execution_count is None
+        assert c.metadata.get("tags") == [c.id], "each code cell is tagged with its id"
+
+
+def test_notebook_uses_loopback_only() -> None:
+    source = "\n".join(
+        c.source for c in nbformat.read(FIRST_SOCKET, as_version=4).cells if c.cell_type == "code"
+    )
+    addresses = set(re.findall(r'"(\d+\.\d+\.\d+\.\d+|[0-9a-f:]*::[0-9a-f:]*)"', source))
+    assert addresses == {"127.0.0.1", "239.255.10.10"}
+    assert "new_any" not in source
+    assert "0.0.0.0" not in source
+
+
+# --- what the cells print when executed -----------------------------------------------------
+
+
+def test_every_code_cell_ran(first_socket: Any) -> None:
+    for c in first_socket.cells:
+        if c.cell_type == "code":
+            assert c.execution_count is not None, f"cell {c.id!r} did not run"
+            stdout(first_socket, c.id)
+
+
+def test_udp_round_trip(first_socket: Any) -> None:
+    out = stdout(first_socket, "udp-roundtrip")
+    assert "sent 5 bytes" in out
+    assert "received b'hello' from 127.0.0.1" in out
+    assert "the sender is alice: True" in out
+
+
+def test_datagram_boundaries(first_socket: Any) -> None:
+    out = stdout(first_socket, "udp-boundaries")
+    assert "the next datagram is 14 bytes" in out
+    assert "truncated read: b'first'" in out
+    assert "next read: b'second'" in out
+
+
+def test_would_block_is_caught(first_socket: Any) -> None:
+    out = stdout(first_socket, "would-block")
+    assert "caught WOULD_BLOCK - Resource temporarily unavailable" in out
+    assert "matches WOULD_BLOCK: True" in out
+    assert "is a BlockingIOError too: True" in out
+    assert "non-blocking receive got b'ping'" in stdout(first_socket, "with-blocking")
+
+
+def test_socket_timeout_takes_about_one_second(first_socket: Any) -> None:
+    out = stdout(first_socket, "timeout")
+    elapsed = seconds(r"TIMED_OUT after (\d+\.\d+) s: Socket I/O timed out", out)
+    assert 0.9 <= elapsed < 1.8
+    assert "is a TimeoutError too: True" in out
+
+
+def test_timeout_is_an_inactivity_timeout(first_socket: Any) -> None:
+    out = stdout(first_socket, "inactivity")
+    ticks = re.findall(r"^\s*(\d+\.\d) s  got b'tick (\d)'$", out, flags=re.MULTILINE)
+    assert [n for _, n in ticks] == ["0", "1", "2"]
+    assert float(ticks[-1][0]) > 1.0, "three ticks outlast the 1 s timeout: it limits waits, not the total"
+    final = seconds(r"(\d+\.\d) s  TIMED_OUT: one second without data", out)
+    assert 0.8 <= final - float(ticks[-1][0]) < 1.8
+
+
+def test_receive_bytes_deadline(first_socket: Any) -> None:
+    out = stdout(first_socket, "receive-bytes")
+    assert 0.25 <= seconds(r"receive_bytes: TIMED_OUT after (\d+\.\d+) s", out) < 1.0
+    assert "receive_bytes returned b'just in time'" in out
+
+
+def test_condition_check_and_timed_wait(first_socket: Any) -> None:
+    out = stdout(first_socket, "conditions")
+    assert "empty queue:  readable False | writable True" in out
+    assert 0.18 <= seconds(r"condition_timed_wait: TIMED_OUT after (\d+\.\d+) s", out) < 0.8
+    assert "condition_timed_wait returned True" in out
+    assert "one datagram: readable True | writable True" in out
+
+
+def test_cancel_from_another_thread(first_socket: Any) -> None:
+    out = stdout(first_socket, "cancel")
+    elapsed = seconds(r"CANCELLED after (\d+\.\d+) s: Operation was cancelled", out)
+    assert 0.25 <= elapsed < 1.5, "woken by cancel(), long before the 5 s socket timeout"
+    assert "is_cancelled(): True" in out
+    out = stdout(first_socket, "cancel-first")
+    assert "still cancelled: CANCELLED" in out
+    assert "after reset(): b'waiting in the queue'" in out
+
+
+def test_tcp_on_loopback(first_socket: Any) -> None:
+    out = stdout(first_socket, "tcp-connect")
+    assert "client connected: True" in out
+    assert re.search(r"the server sees the client at 127\.0\.0\.1 port \d+", out)
+    assert "the server read b'hello, stream' in" in stdout(first_socket, "tcp-stream")
+    out = stdout(first_socket, "tcp-nonblocking-connect")
+    assert (
+        "connect: PENDING - Connection in progress\ncheck_connect_result: True" in out
+        or "connected immediately" in out
+    )
+    assert "connect to a closed port: CONNECTION_REFUSED - Connection refused" in stdout(
+        first_socket, "tcp-refused"
+    )
+
+
+def test_multicast_on_lo(first_socket: Any) -> None:
+    out = stdout(first_socket, "multicast")
+    assert "joined: True" in out
+    assert "multicast_ttl: 0 | multicast_loopback: True" in out
+    assert "multicast datagram b'hello, group' from 127.0.0.1" in out
+    assert "left: True" in out
+
+
+def test_cleanup_closes_everything(first_socket: Any) -> None:
+    assert "all closed: True" in stdout(first_socket, "cleanup")
