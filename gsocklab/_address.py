@@ -72,7 +72,7 @@ def _type_name(value: object) -> str:
 
 def _check_int(value: object, where: str, name: str, high: int) -> int:
     """``value`` as an int in ``0..high``: ``TypeError`` if not an int, ``OverflowError`` if out of range."""
-    if not isinstance(value, int):
+    if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"{where}: argument '{name}' must be an int, not {_type_name(value)}")
     if not 0 <= value <= high:
         raise OverflowError(f"{where}: {name} {value} not in range 0 to {high}")
@@ -91,11 +91,7 @@ def _c_string(text: str) -> str:
 
 
 def _to_bytes(value: object, where: str, name: str, *, signed_ok: bool = False) -> builtins.bytes:
-    """Bytes from ``bytes``/``bytearray``/``memoryview`` or a list of byte values.
-
-    With ``signed_ok`` (``gchar`` arrays, as PyGObject passes them) values ``-128..-1`` stand
-    for ``128..255``.
-    """
+    """Bytes from a bytes-like object or a list of byte values (``signed_ok``: -128..-1 as in ``gchar``)."""
     if isinstance(value, builtins.bytes):
         return value
     if isinstance(value, (bytearray, memoryview)):
@@ -122,7 +118,7 @@ def _inet_family(value: object, where: str) -> SocketFamily:
     if value == _AF_INET6:
         return _IPV6
     try:
-        shown = repr(SocketFamily(value))
+        shown = f"SocketFamily.{SocketFamily(value).name}"
     except ValueError:
         shown = str(value)
     raise new_io_error(
@@ -255,17 +251,10 @@ class InetAddress(Object):
             self._flowinfo = self._scope_id = 0
 
     @classmethod
-    def _make(
-        cls,
-        family: SocketFamily,
-        packed: builtins.bytes,
-        flowinfo: int = 0,
-        scope_id: int = 0,
-        text: str | None = None,
-    ) -> InetAddress:
+    def _make(cls, family: SocketFamily, packed: builtins.bytes, flowinfo: int = 0, scope_id: int = 0) -> InetAddress:
         """Unchecked constructor for already-valid data (the receive path)."""
         self = cls.__new__(cls)
-        self._init(family, packed, flowinfo, scope_id, text)
+        self._init(family, packed, flowinfo, scope_id, None)
         return self
 
     # -- constructors ----------------------------------------------------------------------
@@ -655,10 +644,7 @@ class UnixSocketAddress(SocketAddress):
 
     @classmethod
     def new_with_type(
-        cls,
-        path: str | BytesLike,
-        type: UnixSocketAddressType | int,
-        path_len: int = -1,
+        cls, path: str | BytesLike, type: UnixSocketAddressType | int, path_len: int = -1
     ) -> UnixSocketAddress:
         """An address of ``type`` named by ``path`` (bytes, a list of byte values, or str as UTF-8).
 
@@ -752,6 +738,21 @@ class UnixSocketAddress(SocketAddress):
 # ---- From what Python's socket module returns (g_socket_address_new_from_native) -------------------------
 
 
+def _inet(family: SocketFamily, packed: bytes, text: str, flowinfo: int, scope_id: int) -> InetAddress:
+    inet = InetAddress.__new__(InetAddress)
+    inet._family, inet._bytes, inet._string = family, packed, text
+    inet._flowinfo, inet._scope_id = flowinfo, scope_id
+    return inet
+
+
+def _isa(inet: InetAddress, port: int, sockaddr: Any) -> InetSocketAddress:
+    isa = InetSocketAddress.__new__(InetSocketAddress)
+    isa._family, isa._address, isa._port = inet._family, inet, port
+    isa._raw_flowinfo = isa._raw_scope_id = 0
+    isa._sockaddr = sockaddr if type(sockaddr) is tuple else tuple(sockaddr)
+    return isa
+
+
 def address_from_sockaddr(family: int, sockaddr: Any) -> SocketAddress | None:
     """The address for what ``getsockname``/``getpeername``/``recvfrom``/``recvmsg`` returned.
 
@@ -766,31 +767,25 @@ def address_from_sockaddr(family: int, sockaddr: Any) -> SocketAddress | None:
         return None
     if family == _AF_INET:
         host, port = sockaddr
-        self = InetSocketAddress.__new__(InetSocketAddress)
-        self._family = _IPV4
-        self._address = InetAddress._make(_IPV4, _inet_pton(_AF_INET, host), 0, 0, host)
-        self._port = port
-        self._raw_flowinfo = self._raw_scope_id = 0
-        self._sockaddr = sockaddr if type(sockaddr) is tuple else (host, port)
-        return self
+        return _isa(_inet(_IPV4, _inet_pton(_AF_INET, host), host, 0, 0), port, sockaddr)
     if family == _AF_INET6:
         host, port, flowinfo, scope_id = sockaddr
         if "%" in host:
             host = host.partition("%")[0]
+            sockaddr = (host, port, flowinfo, scope_id)
         packed = _inet_pton(_AF_INET6, host)
         if packed[:12] == _V4MAPPED_PREFIX:
             v4 = packed[12:]
-            inet = InetAddress._make(_IPV4, v4, 0, 0, _inet_ntop(_AF_INET, v4))
-        else:
-            inet = InetAddress._make(_IPV6, packed, flowinfo, scope_id, host)
-        return InetSocketAddress._make(inet, port)
+            text = _inet_ntop(_AF_INET, v4)
+            return _isa(_inet(_IPV4, v4, text, 0, 0), port, (text, port))
+        return _isa(_inet(_IPV6, packed, host, flowinfo, scope_id), port, sockaddr)
     if family == _AF_UNIX:
         if not sockaddr:
             return UnixSocketAddress._make(_A.ANONYMOUS, b"")
-        if isinstance(sockaddr, str):
+        if type(sockaddr) is str:
             raw = sockaddr.encode(_FS_ENCODING, "surrogateescape")
         else:
-            raw = builtins.bytes(sockaddr)
+            raw = sockaddr if type(sockaddr) is builtins.bytes else builtins.bytes(sockaddr)
         if raw[0] == 0:
             kind = _A.ABSTRACT_PADDED if len(raw) >= UNIX_PATH_MAX else _A.ABSTRACT
             return UnixSocketAddress._make(kind, raw[1:UNIX_PATH_MAX])

@@ -22,7 +22,24 @@ __all__ = [
 ]
 
 
-class SocketFamily(enum.IntEnum):
+class _ReadableEnum(enum.IntEnum):
+    """An ``IntEnum`` that prints as ``SocketFamily.IPV4`` rather than as a bare number."""
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}.{self.name}"
+
+
+class _ReadableFlag(enum.IntFlag):
+    """An ``IntFlag`` that prints as ``IOCondition.IN|OUT`` rather than as a bare number."""
+
+    def __str__(self) -> str:
+        if self.name is None:
+            names = [m.name for m in type(self) if m.value and m in self]
+            return f"{type(self).__name__}.{'|'.join(n for n in names if n)}" if names else f"{type(self).__name__}(0)"
+        return f"{type(self).__name__}.{self.name}"
+
+
+class SocketFamily(_ReadableEnum):
     """Address family of a socket (``GSocketFamily``); values are the OS ``AF_*``."""
 
     INVALID = 0
@@ -31,7 +48,7 @@ class SocketFamily(enum.IntEnum):
     IPV6 = socket.AF_INET6
 
 
-class SocketType(enum.IntEnum):
+class SocketType(_ReadableEnum):
     """Kind of socket (``GSocketType``). GLib's values, *not* ``socket.SOCK_*``."""
 
     INVALID = 0
@@ -40,7 +57,7 @@ class SocketType(enum.IntEnum):
     SEQPACKET = 3
 
 
-class SocketProtocol(enum.IntEnum):
+class SocketProtocol(_ReadableEnum):
     """Well-known protocol numbers (``GSocketProtocol``); any other int passes through."""
 
     UNKNOWN = -1
@@ -50,7 +67,7 @@ class SocketProtocol(enum.IntEnum):
     SCTP = 132
 
 
-class SocketMsgFlags(enum.IntFlag):
+class SocketMsgFlags(_ReadableFlag):
     """Flags for send and receive calls (``GSocketMsgFlags``); OS flags pass through."""
 
     NONE = 0
@@ -59,7 +76,7 @@ class SocketMsgFlags(enum.IntFlag):
     DONTROUTE = socket.MSG_DONTROUTE
 
 
-class IOCondition(enum.IntFlag):
+class IOCondition(_ReadableFlag):
     """Readiness conditions (``GIOCondition``); the values are the ``poll()`` bits."""
 
     IN = 1
@@ -70,7 +87,7 @@ class IOCondition(enum.IntFlag):
     NVAL = 32
 
 
-class PollableReturn(enum.IntEnum):
+class PollableReturn(_ReadableEnum):
     """Result of ``send_message_with_timeout`` (``GPollableReturn``)."""
 
     FAILED = 0
@@ -78,7 +95,7 @@ class PollableReturn(enum.IntEnum):
     WOULD_BLOCK = -27
 
 
-class UnixSocketAddressType(enum.IntEnum):
+class UnixSocketAddressType(_ReadableEnum):
     """Kind of Unix socket address (``GUnixSocketAddressType``)."""
 
     INVALID = 0
@@ -88,7 +105,7 @@ class UnixSocketAddressType(enum.IntEnum):
     ABSTRACT_PADDED = 4
 
 
-class CredentialsType(enum.IntEnum):
+class CredentialsType(_ReadableEnum):
     """Native credential formats (``GCredentialsType``)."""
 
     INVALID = 0
@@ -101,7 +118,7 @@ class CredentialsType(enum.IntEnum):
     WIN32_PID = 7
 
 
-class IOErrorEnum(enum.IntEnum):
+class IOErrorEnum(_ReadableEnum):
     """Error codes of the ``g-io-error-quark`` domain (``GIOErrorEnum``), GLib HEAD's list."""
 
     FAILED = 0

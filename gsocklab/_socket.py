@@ -26,6 +26,7 @@ import time
 from typing import Any, ClassVar
 
 from ._address import SocketAddress, address_from_sockaddr
+from ._args import check_cancellable, data_arg, enum_arg, int_arg, size_arg
 from ._cancellable import Cancellable
 from ._credentials import UCRED, Credentials
 from ._enums import IOCondition, IOErrorEnum, SocketFamily, SocketProtocol, SocketType
@@ -53,53 +54,6 @@ _ADDRESS_CACHE_SIZE = 8
 _PEEK_SIZE = 65536
 _new_tuple = tuple.__new__
 _IN, _OUT = IOCondition.IN, IOCondition.OUT
-
-
-def _enum_arg(enum_type: Any, value: object, name: str) -> Any:
-    """``value`` as a member of ``enum_type``; anything else is a TypeError naming ``name``."""
-    if isinstance(value, enum_type):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        try:
-            return enum_type(value)
-        except ValueError:
-            pass
-    raise TypeError(f"{name} must be a Gio.{enum_type.__name__}, not {value!r}")
-
-
-def _check_cancellable(cancellable: object) -> None:
-    if cancellable is not None and not isinstance(cancellable, Cancellable):
-        raise TypeError(f"cancellable must be a Gio.Cancellable or None, not {type(cancellable).__name__}")
-
-
-def _int_arg(value: object, name: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-
-
-def _size_arg(size: object) -> int:
-    size = _int_arg(size, "size")
-    if size < 0:
-        raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"size must not be negative, got {size}")
-    return size
-
-
-def _data_arg(buffer: object, name: str = "buffer") -> Any:
-    """A bytes-like object for sending: bytes-likes as they are, a list of ints as bytes."""
-    if isinstance(buffer, (bytes, bytearray, memoryview)):
-        return buffer
-    if isinstance(buffer, (list, tuple)):
-        try:
-            return bytes(buffer)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name} must be bytes-like or a list of ints 0..255: {exc}") from None
-    if isinstance(buffer, str):
-        raise TypeError(f"{name} must be bytes-like or a list of ints, not str (encode it first)")
-    try:
-        return memoryview(buffer)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"{name} must be bytes-like or a list of ints, not {type(buffer).__name__}") from None
 
 
 class Socket(SocketOptionsMixin):
@@ -161,14 +115,14 @@ class Socket(SocketOptionsMixin):
             raise TypeError(f"Gio.Socket has no property {sorted(unknown)[0]!r}")
         fd = properties.get("fd", -1)
         if fd is None or fd == -1:
-            self._family = _enum_arg(SocketFamily, properties.get("family", SocketFamily.INVALID), "family")
-            self._type = _enum_arg(SocketType, properties.get("type", SocketType.STREAM), "type")
-            protocol = _int_arg(properties.get("protocol", SocketProtocol.UNKNOWN), "protocol")
+            self._family = enum_arg(SocketFamily, properties.get("family", SocketFamily.INVALID), "family")
+            self._type = enum_arg(SocketType, properties.get("type", SocketType.STREAM), "type")
+            protocol = int_arg(properties.get("protocol", SocketProtocol.UNKNOWN), "protocol")
             self._protocol = SocketProtocol(protocol) if protocol in SocketProtocol._value2member_map_ else protocol
             self._create()
         else:
             self._family, self._type, self._protocol = SocketFamily.INVALID, SocketType.INVALID, -1
-            self._adopt(_int_arg(fd, "fd"))
+            self._adopt(int_arg(fd, "fd"))
         for name, value in properties.items():
             if name not in self._CONSTRUCT_ONLY and self._construct_error is None:
                 self.set_property(name, value)
@@ -200,7 +154,7 @@ class Socket(SocketOptionsMixin):
     def init(self, cancellable: Cancellable | None = None) -> bool:
         """Finish GObject-style construction (``GInitable``); raises the construction error if any."""
         if cancellable is not None:
-            _check_cancellable(cancellable)
+            check_cancellable(cancellable)
             raise new_io_error(IOErrorEnum.NOT_SUPPORTED, "Cancellable initialization not supported")
         self._inited = True
         if self._construct_error is not None:
@@ -329,7 +283,7 @@ class Socket(SocketOptionsMixin):
             self._usable = True
             raise timed_out_error()
         if cancellable is not None:
-            _check_cancellable(cancellable)
+            check_cancellable(cancellable)
             cancellable.set_error_if_cancelled()
 
     # -- waiting --------------------------------------------------------------------------
@@ -361,7 +315,7 @@ class Socket(SocketOptionsMixin):
 
         Never blocks. A closed or uninitialised socket reports ``0``.
         """
-        condition = _int_arg(condition, "condition")
+        condition = int_arg(condition, "condition")
         if not self._usable and (self._closed or not self._inited or self._construct_error is not None):
             return IOCondition(0)
         return poll_now(self._fd, condition)
@@ -381,9 +335,9 @@ class Socket(SocketOptionsMixin):
         time passes and ``CANCELLED`` when ``cancellable`` is (or becomes) cancelled. Also
         returns ``True`` when only ``ERR`` or ``HUP`` fired: the next I/O call reports why.
         """
-        condition = _int_arg(condition, "condition")
-        timeout_us = _int_arg(timeout_us, "timeout_us")
-        _check_cancellable(cancellable)
+        condition = int_arg(condition, "condition")
+        timeout_us = int_arg(timeout_us, "timeout_us")
+        check_cancellable(cancellable)
         self._check_socket()
         if cancellable is not None:
             cancellable.set_error_if_cancelled()
@@ -492,7 +446,7 @@ class Socket(SocketOptionsMixin):
             native = self._native(address, mapped_ok=self._type == SocketType.DATAGRAM)
         except OSError as exc:
             native, failure = None, exc
-        _check_cancellable(cancellable)
+        check_cancellable(cancellable)
         if cancellable is not None:
             cancellable.set_error_if_cancelled()
         self._remote_address = address  # kept even when the connect fails at once, as in GLib
@@ -553,11 +507,11 @@ class Socket(SocketOptionsMixin):
         try:
             data = sock.recv(size)  # type: ignore[union-attr]
         except BlockingIOError:
-            data = self._retry(_IN, timeout_us, cancellable, prefix, sock.recv, _size_arg(size))  # type: ignore[union-attr]
+            data = self._retry(_IN, timeout_us, cancellable, prefix, sock.recv, size_arg(size))  # type: ignore[union-attr]
         except OSError as exc:
             raise from_oserror(exc, prefix) from exc
         except (TypeError, ValueError):
-            _size_arg(size)
+            size_arg(size)
             raise
         return _new_tuple(ReceiveResult, (len(data), data))
 
@@ -569,7 +523,7 @@ class Socket(SocketOptionsMixin):
             raise TypeError(f"buffer must be a writable bytes-like object, not {type(buffer).__name__}") from None
         if view.readonly:
             raise TypeError(f"buffer must be writable, not a read-only {type(buffer).__name__}")
-        nbytes = min(_size_arg(size), view.nbytes)
+        nbytes = min(size_arg(size), view.nbytes)
         sock = self._sock
         assert sock is not None
         try:
@@ -604,7 +558,7 @@ class Socket(SocketOptionsMixin):
         ``timeout_us``: -1 blocks (still bounded by the socket timeout), 0 never blocks
         (``WOULD_BLOCK``), a positive value is a deadline for the whole call (``TIMED_OUT``).
         """
-        size, timeout_us = _int_arg(size, "size"), _int_arg(timeout_us, "timeout_us")
+        size, timeout_us = int_arg(size, "size"), int_arg(timeout_us, "timeout_us")
         if size <= 0:
             raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"size must be positive, got {size}")
         result = self._receive(size, None, timeout_us, cancellable, "Error receiving data: ")
@@ -618,11 +572,11 @@ class Socket(SocketOptionsMixin):
         try:
             data, source = sock.recvfrom(size)  # type: ignore[union-attr]
         except BlockingIOError:
-            data, source = self._retry(_IN, timeout_us, cancellable, prefix, sock.recvfrom, _size_arg(size))  # type: ignore[union-attr]
+            data, source = self._retry(_IN, timeout_us, cancellable, prefix, sock.recvfrom, size_arg(size))  # type: ignore[union-attr]
         except OSError as exc:
             raise from_oserror(exc, prefix) from exc
         except (TypeError, ValueError):
-            _size_arg(size)
+            size_arg(size)
             raise
         try:
             address = self._address_cache[source]
@@ -654,7 +608,7 @@ class Socket(SocketOptionsMixin):
         ``timeout_us`` as in ``receive_bytes()``; ``size`` 0 consumes a datagram and returns
         empty data.
         """
-        size, timeout_us = _int_arg(size, "size"), _int_arg(timeout_us, "timeout_us")
+        size, timeout_us = int_arg(size, "size"), int_arg(timeout_us, "timeout_us")
         if size < 0:
             raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"size must not be negative, got {size}")
         _, address, data = self._receive_from(size, timeout_us, cancellable)
@@ -673,7 +627,7 @@ class Socket(SocketOptionsMixin):
         except OSError as exc:
             raise from_oserror(exc, "Error sending data: ") from exc
         except TypeError:
-            return self._send(_data_arg(buffer), timeout_us, None)
+            return self._send(data_arg(buffer), timeout_us, None)
         return self._retry(  # type: ignore[no-any-return]
             _OUT, timeout_us, cancellable, "Error sending data: ", sock.send, buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
 
@@ -721,7 +675,7 @@ class Socket(SocketOptionsMixin):
         except OSError as exc:
             raise from_oserror(exc, "Error sending message: ") from exc
         except TypeError:
-            return self.send_to(address, _data_arg(buffer), None)
+            return self.send_to(address, data_arg(buffer), None)
         timeout_us = -1 if self._blocking else 0
         prefix = "Error sending message: "
         if native is None:
@@ -774,30 +728,6 @@ class Socket(SocketOptionsMixin):
         return True
 
     # -- state and addresses --------------------------------------------------------------
-
-    def get_fd(self) -> int:
-        """The OS descriptor, or -1 once closed."""
-        return self._fd
-
-    def get_family(self) -> SocketFamily:
-        """The socket family."""
-        return self._family
-
-    def get_socket_type(self) -> SocketType:
-        """The socket type."""
-        return self._type
-
-    def get_protocol(self) -> SocketProtocol | int:
-        """The protocol as created (``DEFAULT`` for 0), or as derived for adopted sockets."""
-        return self._protocol
-
-    def is_closed(self) -> bool:
-        """Whether ``close()`` has been called."""
-        return self._closed
-
-    def is_connected(self) -> bool:
-        """Whether connected; stays ``True`` until both directions are shut down or closed."""
-        return self._connected_read or self._connected_write
 
     def get_local_address(self) -> SocketAddress:
         """The bound address (an unbound IPv4 socket reports ``0.0.0.0:0``).
@@ -896,7 +826,7 @@ class Socket(SocketOptionsMixin):
 
     def get_option(self, level: int, optname: int) -> OptionResult:
         """``getsockopt`` of an int option: ``(True, value)``; errors are the bare ``strerror``."""
-        level, optname = _int_arg(level, "level"), _int_arg(optname, "optname")
+        level, optname = int_arg(level, "level"), int_arg(optname, "optname")
         sock = self._check_socket() if self._inited else self._sock
         if sock is None:
             raise new_io_error(IOErrorEnum.CLOSED, "Socket is already closed")
@@ -908,8 +838,8 @@ class Socket(SocketOptionsMixin):
 
     def set_option(self, level: int, optname: int, value: int) -> bool:
         """``setsockopt`` of an int option; errors are the bare ``strerror``."""
-        level, optname = _int_arg(level, "level"), _int_arg(optname, "optname")
-        value = _int_arg(value, "value")
+        level, optname = int_arg(level, "level"), int_arg(optname, "optname")
+        value = int_arg(value, "value")
         sock = self._check_socket() if self._inited else self._sock
         if sock is None:
             raise new_io_error(IOErrorEnum.CLOSED, "Socket is already closed")

@@ -15,7 +15,8 @@ import struct
 from typing import TYPE_CHECKING, Any
 
 from ._address import InetAddress
-from ._enums import IOErrorEnum, SocketFamily, SocketType
+from ._args import bool_arg, uint_arg
+from ._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ._errors import Error, from_errno, new_io_error
 from ._gobject import Object
 
@@ -30,7 +31,6 @@ _MCAST_JOIN_SOURCE_GROUP = getattr(_socket, "MCAST_JOIN_SOURCE_GROUP", 46)
 _MCAST_LEAVE_SOURCE_GROUP = getattr(_socket, "MCAST_LEAVE_SOURCE_GROUP", 47)
 _IFNAMSIZ = 16
 _SIOCGIFADDR = 0x8915
-_UINT_MAX = 0xFFFFFFFF
 
 
 # -- pure struct builders (Linux layouts) ----------------------------------------------------
@@ -61,22 +61,8 @@ def ipv6_group_source_req(ifindex: int, group: bytes, source: bytes) -> bytes:
     return struct.pack("=I4x", ifindex) + _sockaddr_in6_storage(group) + _sockaddr_in6_storage(source)
 
 
-def _bool_arg(value: object, name: str) -> bool:
-    if isinstance(value, int):  # bool is an int
-        return bool(value)
-    raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
-
-
-def _uint_arg(value: object, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if not 0 <= value <= _UINT_MAX:
-        raise OverflowError(f"{name} {value} is out of range for an unsigned int (0..{_UINT_MAX})")
-    return value
-
-
 class SocketOptionsMixin(Object):
-    """Getters and setters of `Socket`'s properties, and multicast group membership."""
+    """`Socket`'s state getters, property getters and setters, and multicast group membership."""
 
     if TYPE_CHECKING:
         _family: SocketFamily
@@ -87,12 +73,42 @@ class SocketOptionsMixin(Object):
         _keepalive: bool
         _listening: bool
         _fd: int
+        _protocol: int
+        _closed: bool
+        _connected_read: bool
+        _connected_write: bool
 
         def get_option(self, level: int, optname: int) -> OptionResult: ...
         def set_option(self, level: int, optname: int, value: int) -> bool: ...
         def _setsockopt_bytes(self, level: int, optname: int, value: bytes, prefix: str) -> None: ...
         def _ioctl(self, request: int, arg: bytes) -> bytes: ...
         def _check_socket(self) -> Any: ...
+
+    # -- state -------------------------------------------------------------------------------
+
+    def get_fd(self) -> int:
+        """The OS descriptor, or -1 once closed."""
+        return self._fd
+
+    def get_family(self) -> SocketFamily:
+        """The socket family."""
+        return self._family
+
+    def get_socket_type(self) -> SocketType:
+        """The socket type."""
+        return self._type
+
+    def get_protocol(self) -> SocketProtocol | int:
+        """The protocol as created (``DEFAULT`` for 0), or as derived for adopted sockets."""
+        return self._protocol
+
+    def is_closed(self) -> bool:
+        """Whether ``close()`` has been called."""
+        return self._closed
+
+    def is_connected(self) -> bool:
+        """Whether connected; stays ``True`` until both directions are shut down or closed."""
+        return self._connected_read or self._connected_write
 
     # -- emulated modes ---------------------------------------------------------------------
 
@@ -102,7 +118,7 @@ class SocketOptionsMixin(Object):
 
     def set_blocking(self, blocking: bool) -> None:
         """Choose whether I/O calls wait (``True``) or fail ``WOULD_BLOCK`` (``False``)."""
-        self._blocking = _bool_arg(blocking, "blocking")
+        self._blocking = bool_arg(blocking, "blocking")
 
     def get_timeout(self) -> int:
         """The inactivity timeout in whole seconds; 0 means none."""
@@ -114,7 +130,7 @@ class SocketOptionsMixin(Object):
         A blocking call fails ``TIMED_OUT`` after ``timeout`` seconds without progress;
         ``condition_wait`` honours it even on non-blocking sockets.
         """
-        self._timeout = _uint_arg(timeout, "timeout")
+        self._timeout = uint_arg(timeout, "timeout")
 
     def get_listen_backlog(self) -> int:
         """The backlog ``listen()`` will use (default 10)."""
@@ -137,7 +153,7 @@ class SocketOptionsMixin(Object):
 
     def set_keepalive(self, keepalive: bool) -> None:
         """Turn TCP keepalive probes on or off (``SO_KEEPALIVE``); a no-op if unchanged."""
-        keepalive = _bool_arg(keepalive, "keepalive")
+        keepalive = bool_arg(keepalive, "keepalive")
         if keepalive == self._keepalive:
             return
         self._set_int(_socket.SOL_SOCKET, _socket.SO_KEEPALIVE, int(keepalive), "error setting keepalive")
@@ -174,7 +190,7 @@ class SocketOptionsMixin(Object):
 
     def set_ttl(self, ttl: int) -> None:
         """Set the unicast TTL (1..255); an IPv6 socket sets its IPv4 TTL too."""
-        ttl = _uint_arg(ttl, "ttl")
+        ttl = uint_arg(ttl, "ttl")
         if self._require_inet("set_ttl"):
             self._set_quietly(_socket.IPPROTO_IP, _socket.IP_TTL, ttl)
             self._set_int(_socket.IPPROTO_IPV6, _socket.IPV6_UNICAST_HOPS, ttl, "error setting unicast ttl")
@@ -187,7 +203,7 @@ class SocketOptionsMixin(Object):
 
     def set_broadcast(self, broadcast: bool) -> None:
         """Allow or forbid sending to broadcast addresses."""
-        value = int(_bool_arg(broadcast, "broadcast"))
+        value = int(bool_arg(broadcast, "broadcast"))
         self._set_int(_socket.SOL_SOCKET, _socket.SO_BROADCAST, value, "error setting broadcast")
 
     def get_multicast_loopback(self) -> bool:
@@ -202,7 +218,7 @@ class SocketOptionsMixin(Object):
 
     def set_multicast_loopback(self, loopback: bool) -> None:
         """Loop multicast back to local members or not; an IPv6 socket sets both families."""
-        value = int(_bool_arg(loopback, "loopback"))
+        value = int(bool_arg(loopback, "loopback"))
         if self._require_inet("set_multicast_loopback"):
             self._set_quietly(_socket.IPPROTO_IP, _socket.IP_MULTICAST_LOOP, value)
             self._set_int(_socket.IPPROTO_IPV6, _socket.IPV6_MULTICAST_LOOP, value,
@@ -218,7 +234,7 @@ class SocketOptionsMixin(Object):
 
     def set_multicast_ttl(self, ttl: int) -> None:
         """Set the multicast TTL (0..255); an IPv6 socket sets both families."""
-        ttl = _uint_arg(ttl, "ttl")
+        ttl = uint_arg(ttl, "ttl")
         if self._require_inet("set_multicast_ttl"):
             self._set_quietly(_socket.IPPROTO_IP, _socket.IP_MULTICAST_TTL, ttl)
             self._set_int(_socket.IPPROTO_IPV6, _socket.IPV6_MULTICAST_HOPS, ttl, "error setting multicast ttl")
@@ -271,7 +287,7 @@ class SocketOptionsMixin(Object):
     def _group_operation(self, group: object, source_specific: bool, iface: str | None, join: bool) -> bool:
         method = "join_multicast_group" if join else "leave_multicast_group"
         group = self._multicast_checks(method, group)
-        source_specific = _bool_arg(source_specific, "source_specific")
+        source_specific = bool_arg(source_specific, "source_specific")
         ifindex = self._ifindex(iface)
         prefix = "Error joining multicast group: " if join else "Error leaving multicast group: "
         if group.get_family() == SocketFamily.IPV4:

@@ -251,9 +251,21 @@ def run_gsocklab(source: str) -> dict[str, Any]:
     return result
 
 
+def run_gsocklab_only(source: str) -> dict[str, Any]:
+    """`run_gsocklab` for GLib-HEAD-only behaviour that the 2.74 oracle cannot show."""
+    if SELFCHECK:
+        pytest.skip("GLib HEAD behaviour: nothing to self-check against the 2.74 oracle")
+    return run_gsocklab(source)
+
+
 def run_both(source: str, timeout: float = 30.0) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(glib, gsocklab)`` observations of the same scenario."""
     return run_glib(source, timeout), run_gsocklab(source)
+
+
+def with_params(source: str, **params: Any) -> str:
+    """``source`` (dedented) preceded by ``NAME = repr(value)`` lines, one per parameter."""
+    return "".join(f"{k} = {v!r}\n" for k, v in params.items()) + textwrap.dedent(source)
 
 
 # An ephemeral port after an IPv4 address or a bracketed IPv6 address: "127.0.0.1:40273",
@@ -310,5 +322,14 @@ def compare(
         else:
             assert normalise(expected) == got, f"gsocklab {key!r}"
             assert key not in glib
-    assert mine == glib
+    assert mine == glib, _diff(glib, mine)
     return glib, mine
+
+
+def _diff(glib: dict[str, Any], mine: dict[str, Any]) -> str:
+    lines = ["observations differ (GLib 2.74 oracle vs gsocklab):"]
+    for key in sorted(set(glib) | set(mine)):
+        if glib.get(key, "<missing>") != mine.get(key, "<missing>"):
+            lines.append(f"  {key}:\n    glib:     {glib.get(key, '<missing>')!r}\n"
+                         f"    gsocklab: {mine.get(key, '<missing>')!r}")
+    return "\n".join(lines)

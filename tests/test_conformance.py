@@ -15,11 +15,10 @@ plus ctypes), never PyGObject's broken ``receive()`` (§7.1).
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
-from oracle import compare, run_gsocklab
+from oracle import compare, run_gsocklab_only, with_params
 
 pytestmark = pytest.mark.oracle
 
@@ -27,7 +26,9 @@ FAMILIES = pytest.mark.parametrize("family", ["IPV4", "IPV6"], ids=["ipv4", "ipv
 
 
 def with_family(family: str, source: str) -> str:
-    return f"FAM = Gio.SocketFamily.{family}\nLO = lo4 if FAM == F.IPV4 else lo6\n" + source
+    return with_params("FAM = getattr(F, FAMILY)\nLO = lo4 if FAM == F.IPV4 else lo6\n", FAMILY=family) + (
+        with_params(source)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -288,9 +289,9 @@ def test_accept_and_connect_precancelled_head(blocking: bool) -> None:
 
     GLib 2.74 differs: it runs accept()/connect() first (§0.1, §1.5), so this is gsocklab-only.
     """
-    out = run_gsocklab(
-        f"BLOCKING = {blocking}\n"
-        + r'''
+    out = run_gsocklab_only(
+        with_params(
+            r'''
         c = Gio.Cancellable()
         c.cancel()
         s = new(F.IPV4, T.STREAM)
@@ -300,7 +301,9 @@ def test_accept_and_connect_precancelled_head(blocking: bool) -> None:
         t.set_blocking(BLOCKING)
         out["connect"] = err(t.connect, lo4(0), c)
         out["connected"] = t.is_connected()
-        '''
+        ''',
+            BLOCKING=blocking,
+        )
     )
     cancelled = ["error", "CANCELLED", "Operation was cancelled"]
     assert out == {"accept": cancelled, "connect": cancelled, "connected": False}
@@ -387,18 +390,20 @@ def test_new_from_fd_details() -> None:
         ps.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         os.set_inheritable(ps.fileno(), True)
         out["tcp_keepalive_inheritable"] = info(keep(Gio.Socket.new_from_fd(ps.detach())))
-        out["udp"] = info(keep(Gio.Socket.new_from_fd(socket.socket(socket.AF_INET, socket.SOCK_DGRAM).detach())))
-        out["tcp6"] = info(keep(Gio.Socket.new_from_fd(socket.socket(socket.AF_INET6, socket.SOCK_STREAM).detach())))
+        def adopt(*a):
+            return keep(Gio.Socket.new_from_fd(socket.socket(*a).detach()))
+        out["udp"] = info(adopt(socket.AF_INET, socket.SOCK_DGRAM))
+        out["tcp6"] = info(adopt(socket.AF_INET6, socket.SOCK_STREAM))
         a, b = socket.socketpair()
         sa = keep(Gio.Socket.new_from_fd(a.detach()))
         keep(Gio.Socket.new_from_fd(b.detach()))
         out["socketpair"] = info(sa)
-        out["socketpair_local"] = [sa.get_local_address(), err(lambda: sa.get_local_address().get_address_type())]
-        out["socketpair_remote"] = [sa.get_remote_address(), err(lambda: sa.get_remote_address().get_path_len())]
+        out["socketpair_local"] = [sa.get_local_address(), sa.get_local_address().get_address_type()]
+        out["socketpair_remote"] = [sa.get_remote_address(), sa.get_remote_address().get_path_len()]
         c, d = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
         out["unix_dgram_pair"] = info(keep(Gio.Socket.new_from_fd(c.detach())))
         d.close()
-        out["seqpacket"] = info(keep(Gio.Socket.new_from_fd(socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET).detach())))
+        out["seqpacket"] = info(adopt(socket.AF_UNIX, socket.SOCK_SEQPACKET))
         L = socket.socket()
         L.bind(("127.0.0.1", 0))
         L.listen(5)
@@ -467,7 +472,8 @@ def test_defaults_ipv4_stream() -> None:
                         s.props.broadcast, s.props.multicast_loopback, s.props.multicast_ttl]
         out["fd_flags"] = [bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK),
                            bool(fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC)]
-        out["state"] = [s.is_closed(), s.is_connected(), s.get_family(), s.get_socket_type(), s.get_protocol()]
+        out["state"] = [s.is_closed(), s.is_connected(), s.get_family(), s.get_socket_type(),
+                        s.get_protocol()]
         out["nodelay"] = err(s.get_option, socket.IPPROTO_TCP, socket.TCP_NODELAY)
         u = new(F.UNIX, T.STREAM)
         out["unix_nodelay"] = err(u.get_option, socket.IPPROTO_TCP, socket.TCP_NODELAY)
@@ -492,18 +498,18 @@ def test_speaks_ipv4_and_ttls() -> None:
         u = new(F.UNIX, T.DATAGRAM)
         out["speaks"] = [v4.speaks_ipv4(), v6.speaks_ipv4(), u.speaks_ipv4()]
         v4.set_ttl(7); v4.set_multicast_ttl(9); v4.set_multicast_loopback(False); v4.set_broadcast(True)
-        out["v4_after"] = [v4.get_ttl(), v4.get_multicast_ttl(), v4.get_multicast_loopback(), v4.get_broadcast(),
-                           v4.get_option(socket.IPPROTO_IP, socket.IP_TTL)[1],
-                           v4.get_option(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL)[1],
-                           v4.get_option(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP)[1],
-                           v4.get_option(socket.SOL_SOCKET, socket.SO_BROADCAST)[1]]
+        def opt(s, level, name):
+            return s.get_option(level, name)[1]
+        IP, IP6, SOL = socket.IPPROTO_IP, socket.IPPROTO_IPV6, socket.SOL_SOCKET
+        out["v4_after"] = [v4.get_ttl(), v4.get_multicast_ttl(), v4.get_multicast_loopback(),
+                           v4.get_broadcast(), opt(v4, IP, socket.IP_TTL),
+                           opt(v4, IP, socket.IP_MULTICAST_TTL), opt(v4, IP, socket.IP_MULTICAST_LOOP),
+                           opt(v4, SOL, socket.SO_BROADCAST)]
         v6.set_ttl(7); v6.set_multicast_ttl(9); v6.set_multicast_loopback(False)
-        out["v6_after"] = [v6.get_ttl(), v6.get_option(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS)[1],
-                           v6.get_option(socket.IPPROTO_IP, socket.IP_TTL)[1],
-                           v6.get_multicast_ttl(), v6.get_option(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS)[1],
-                           v6.get_option(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL)[1],
-                           v6.get_multicast_loopback(), v6.get_option(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP)[1],
-                           v6.get_option(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP)[1]]
+        out["v6_after"] = [v6.get_ttl(), opt(v6, IP6, socket.IPV6_UNICAST_HOPS), opt(v6, IP, socket.IP_TTL),
+                           v6.get_multicast_ttl(), opt(v6, IP6, socket.IPV6_MULTICAST_HOPS),
+                           opt(v6, IP, socket.IP_MULTICAST_TTL), v6.get_multicast_loopback(),
+                           opt(v6, IP6, socket.IPV6_MULTICAST_LOOP), opt(v6, IP, socket.IP_MULTICAST_LOOP)]
         # GLib only logs a warning for a rejected value; gsocklab may raise. Compare the state.
         for value in (256, 0):
             err(v4.set_ttl, value)
@@ -613,8 +619,8 @@ def test_bind_reuse_options() -> None:
 def test_bind_errors(tmp_path: Path) -> None:
     """§6.2 items 24, 26, 28, 29 (E07). Item 27 (a non-local address) is left out: loopback only."""
     compare(
-        f"TMP = {str(tmp_path)!r}\n"
-        + r'''
+        with_params(
+            r'''
         L = new(F.IPV4, T.STREAM)
         L.bind(lo4(), True)
         L.listen()
@@ -628,7 +634,8 @@ def test_bind_errors(tmp_path: Path) -> None:
         out["tcp6_in_use"] = err(new(F.IPV6, T.STREAM).bind, L6.get_local_address(), True)
         out["v6_addr_on_v4"] = err(new(F.IPV4, T.STREAM).bind, lo6(), False)
         out["v4_addr_on_v6"] = err(new(F.IPV6, T.STREAM).bind, lo4(), False)
-        path = os.path.join(TMP, "bound")
+        import tempfile
+        path = os.path.join(tempfile.mkdtemp(dir=TMP), "bound")
         us = new(F.UNIX, T.STREAM)
         out["unix_bind"] = err(us.bind, Gio.UnixSocketAddress.new(path), True)
         out["unix_local"] = [us.get_local_address(), plain(us.get_local_address().get_address_type()),
@@ -637,24 +644,26 @@ def test_bind_errors(tmp_path: Path) -> None:
         out["unix_missing_dir"] = err(new(F.UNIX, T.STREAM).bind,
                                       Gio.UnixSocketAddress.new(os.path.join(TMP, "no", "such")), True)
         out["inet_addr_on_unix"] = err(new(F.UNIX, T.STREAM).bind, lo4(), True)
-        '''
+        ''',
+            TMP=str(tmp_path),
+        )
     )
 
 
 def test_bind_abstract_unix() -> None:
     """§6.2 item 30 (E08): abstract and padded abstract names, as the kernel reports them."""
     compare(
-        f"NAME = b'gsocklab-abs-{os.getpid()}'\n"
-        + r'''
+        with_params(
+            r'''
         UT = Gio.UnixSocketAddressType
-        NAME = NAME + (b"-glib" if IS_GLIB else b"-lab")
         def show(a):
             return [plain(a.get_address_type()), a.get_path_len(), a.get_native_size(), plain(a.get_family())]
         ab = new(F.UNIX, T.STREAM)
         out["bind_abstract"] = err(ab.bind, Gio.UnixSocketAddress.new_with_type(NAME, UT.ABSTRACT), True)
         out["abstract_local"] = show(ab.get_local_address())
         abp = new(F.UNIX, T.STREAM)
-        out["bind_padded"] = err(abp.bind, Gio.UnixSocketAddress.new_with_type(NAME + b"p", UT.ABSTRACT_PADDED), True)
+        padded = Gio.UnixSocketAddress.new_with_type(NAME + b"p", UT.ABSTRACT_PADDED)
+        out["bind_padded"] = err(abp.bind, padded, True)
         out["padded_local"] = show(abp.get_local_address())
         ab.listen()
         ab.set_timeout(5)
@@ -667,7 +676,9 @@ def test_bind_abstract_unix() -> None:
         out["server_remote"] = show(srv.get_remote_address())
         out["server_local"] = show(srv.get_local_address())
         out["connection"] = type(srv.connection_factory_create_connection()).__name__
-        '''
+        ''',
+            NAME=f"gsocklab-abs-{os.getpid()}".encode(),
+        )
     )
 
 

@@ -1,0 +1,77 @@
+"""Argument checks shared by the socket classes: wrong types are ``TypeError``s naming the parameter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._cancellable import Cancellable
+from ._enums import IOErrorEnum
+from ._errors import new_io_error
+
+__all__ = ["UINT_MAX", "bool_arg", "check_cancellable", "data_arg", "enum_arg", "int_arg", "size_arg", "uint_arg"]
+
+UINT_MAX = 0xFFFFFFFF
+
+
+def enum_arg(enum_type: Any, value: object, name: str) -> Any:
+    """``value`` as a member of ``enum_type``; anything else is a TypeError naming ``name``."""
+    if isinstance(value, enum_type):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return enum_type(value)
+        except ValueError:
+            pass
+    raise TypeError(f"{name} must be a Gio.{enum_type.__name__}, not {value!r}")
+
+
+def check_cancellable(cancellable: object) -> None:
+    """A ``TypeError`` unless ``cancellable`` is a ``Gio.Cancellable`` or ``None``."""
+    if cancellable is not None and not isinstance(cancellable, Cancellable):
+        raise TypeError(f"cancellable must be a Gio.Cancellable or None, not {type(cancellable).__name__}")
+
+
+def int_arg(value: object, name: str) -> int:
+    """``value`` if it is an int (not a bool); else a TypeError naming ``name``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+
+
+def size_arg(size: object) -> int:
+    """A non-negative ``size``; negative sizes are ``INVALID_ARGUMENT``."""
+    size = int_arg(size, "size")
+    if size < 0:
+        raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"size must not be negative, got {size}")
+    return size
+
+
+def data_arg(buffer: object, name: str = "buffer") -> Any:
+    """A bytes-like object for sending: bytes-likes as they are, a list of ints as bytes."""
+    if isinstance(buffer, (bytes, bytearray, memoryview)):
+        return buffer
+    if isinstance(buffer, (list, tuple)):
+        try:
+            return bytes(buffer)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must be bytes-like or a list of ints 0..255: {exc}") from None
+    if isinstance(buffer, str):
+        raise TypeError(f"{name} must be bytes-like or a list of ints, not str (encode it first)")
+    try:
+        return memoryview(buffer)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name} must be bytes-like or a list of ints, not {type(buffer).__name__}") from None
+
+
+def bool_arg(value: object, name: str) -> bool:
+    if isinstance(value, int):  # bool is an int
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
+
+
+def uint_arg(value: object, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if not 0 <= value <= UINT_MAX:
+        raise OverflowError(f"{name} {value} is out of range for an unsigned int (0..{UINT_MAX})")
+    return value
