@@ -770,15 +770,15 @@ def address_from_sockaddr(family: int, sockaddr: Any) -> SocketAddress | None:
         return _isa(_inet(_IPV4, _inet_pton(_AF_INET, host), host, 0, 0), port, sockaddr)
     if family == _AF_INET6:
         host, port, flowinfo, scope_id = sockaddr
-        if "%" in host:
-            host = host.partition("%")[0]
-            sockaddr = (host, port, flowinfo, scope_id)
-        packed = _inet_pton(_AF_INET6, host)
+        packed = _inet_pton(_AF_INET6, host.partition("%")[0] if "%" in host else host)
         if packed[:12] == _V4MAPPED_PREFIX:
             v4 = packed[12:]
             text = _inet_ntop(_AF_INET, v4)
             return _isa(_inet(_IPV4, v4, text, 0, 0), port, (text, port))
-        return _isa(_inet(_IPV6, packed, host, flowinfo, scope_id), port, sockaddr)
+        text = _inet_ntop(_AF_INET6, packed)  # canonical, whatever spelling we were given
+        if text != host:
+            sockaddr = (text, port, flowinfo, scope_id)
+        return _isa(_inet(_IPV6, packed, text, flowinfo, scope_id), port, sockaddr)
     if family == _AF_UNIX:
         if not sockaddr:
             return UnixSocketAddress._make(_A.ANONYMOUS, b"")
