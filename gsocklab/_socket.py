@@ -26,7 +26,7 @@ import time
 from typing import Any, ClassVar
 
 from ._address import SocketAddress, address_from_sockaddr
-from ._args import check_cancellable, data_arg, enum_arg, int_arg, size_arg
+from ._args import UINT_MAX, check_cancellable, data_arg, enum_arg, int_arg, size_arg
 from ._cancellable import Cancellable
 from ._credentials import UCRED, Credentials
 from ._enums import IOCondition, IOErrorEnum, SocketFamily, SocketProtocol, SocketType
@@ -121,11 +121,15 @@ class Socket(SocketOptionsMixin):
             self._protocol = SocketProtocol(protocol) if protocol in SocketProtocol._value2member_map_ else protocol
             self._create()
         else:
-            self._family, self._type, self._protocol = SocketFamily.INVALID, SocketType.INVALID, -1
+            self._family, self._type, self._protocol = SocketFamily.INVALID, SocketType.INVALID, SocketProtocol.UNKNOWN
             self._adopt(int_arg(fd, "fd"))
         for name, value in properties.items():
-            if name not in self._CONSTRUCT_ONLY and self._construct_error is None:
-                self.set_property(name, value)
+            if name not in self._CONSTRUCT_ONLY:
+                try:
+                    self.set_property(name, value)
+                except Error:
+                    if self._construct_error is None:
+                        raise  # with no OS socket GLib only warns; init() reports the real error
 
     @classmethod
     def new(cls, family: SocketFamily | int, type: SocketType | int, protocol: SocketProtocol | int) -> Socket:
@@ -840,6 +844,10 @@ class Socket(SocketOptionsMixin):
         """``setsockopt`` of an int option; errors are the bare ``strerror``."""
         level, optname = int_arg(level, "level"), int_arg(optname, "optname")
         value = int_arg(value, "value")
+        if not -(1 << 31) <= value <= UINT_MAX:
+            raise OverflowError(f"value {value} does not fit a C int")
+        if value > 0x7FFFFFFF:  # a guint passed on as GLib's gint: 0xffffffff is -1
+            value -= 1 << 32
         sock = self._check_socket() if self._inited else self._sock
         if sock is None:
             raise new_io_error(IOErrorEnum.CLOSED, "Socket is already closed")
