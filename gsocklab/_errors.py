@@ -86,7 +86,7 @@ class Error(RuntimeError):
         return f"GLib.Error({self.message!r}, {self.domain!r}, {code})"
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (new_io_error, (int(self.code), self.message))
+        return (Error.new_literal, (self.domain, self.message, int(self.code)))
 
 
 def _is_io_code(code: int) -> bool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import signal
 import socket as _socket
 import termios
 import time
@@ -56,6 +57,19 @@ _new_tuple = tuple.__new__
 _IN, _OUT = IOCondition.IN, IOCondition.OUT
 
 
+def _ignore_sigpipe() -> None:
+    """Ignore SIGPIPE process-wide, as GLib does when the first socket is made.
+
+    Python can change signal dispositions only from the main thread; elsewhere the
+    ``MSG_NOSIGNAL`` on every send is what keeps a dead peer from killing the process.
+    """
+    try:
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    except ValueError:  # not the main thread: try again with the next socket
+        return
+    Socket._sigpipe_ignored = True
+
+
 class Socket(SocketOptionsMixin):
     """A network socket with GLib's ``GSocket`` API and semantics.
 
@@ -84,6 +98,7 @@ class Socket(SocketOptionsMixin):
         "multicast_ttl": ("get_multicast_ttl", "set_multicast_ttl"),
     }
     _CONSTRUCT_ONLY = frozenset({"family", "type", "protocol", "fd"})
+    _sigpipe_ignored: ClassVar[bool] = False
 
     _sock: _socket.socket | None
     _family: SocketFamily
@@ -92,6 +107,8 @@ class Socket(SocketOptionsMixin):
 
     def __init__(self, **properties: Any) -> None:
         """GObject-style construction; call ``init(None)`` before use (as in GLib)."""
+        if not Socket._sigpipe_ignored:
+            _ignore_sigpipe()
         self._sock = None
         self._fd = -1
         self._inited = False

@@ -109,7 +109,7 @@ PRELUDE = textwrap.dedent(
         s.close()
         return port
     def tcp_pair(family=None):
-        """(listener, client, server) connected over loopback; client/listener timeout 5 s."""
+        """(listener, client, server) connected over loopback; all three with timeout 5 s."""
         family = Gio.SocketFamily.IPV4 if family is None else family
         L = new(family, Gio.SocketType.STREAM)
         L.bind(lo4() if family == Gio.SocketFamily.IPV4 else lo6(), True)
@@ -119,14 +119,18 @@ PRELUDE = textwrap.dedent(
         C.connect(L.get_local_address(), None)
         L.set_timeout(5)
         S = keep(L.accept(None))
+        S.set_timeout(5)
         return L, C, S
     def udp_pair(family=None):
+        """Two datagram sockets bound to loopback, timeout 5 s."""
         family = Gio.SocketFamily.IPV4 if family is None else family
         A = new(family, Gio.SocketType.DATAGRAM)
         B = new(family, Gio.SocketType.DATAGRAM)
         lo = lo4 if family == Gio.SocketFamily.IPV4 else lo6
         A.bind(lo(), True)
         B.bind(lo(), True)
+        A.set_timeout(5)
+        B.set_timeout(5)
         return A, B
     def timed(fn, *a):
         t0 = time.monotonic()

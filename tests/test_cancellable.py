@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from gsocklab import GLib, Gio
+from gsocklab import Gio, GLib
 
 
 def test_cancel_sets_flag_and_error() -> None:
@@ -69,7 +69,7 @@ def test_release_fd_closes_it() -> None:
     c = Gio.Cancellable()
     fd = c.get_fd()
     c.release_fd()
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="Bad file descriptor"):
         os.fstat(fd)
 
 
@@ -108,13 +108,13 @@ def test_cancel_from_thread_wakes_blocked_call_within_50ms(blocking_call: str) -
     timer = threading.Timer(0.2, cancel)
     timer.start()
     try:
+        call = {
+            "receive": lambda: sock.receive(c),
+            "condition_wait": lambda: sock.condition_wait(GLib.IOCondition.IN, c),
+            "accept": lambda: sock.accept(c),
+        }[blocking_call]
         with pytest.raises(GLib.Error) as info:
-            if blocking_call == "receive":
-                sock.receive(c)
-            elif blocking_call == "condition_wait":
-                sock.condition_wait(GLib.IOCondition.IN, c)
-            else:
-                sock.accept(c)
+            call()
         woke = time.monotonic()
     finally:
         timer.join()

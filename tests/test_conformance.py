@@ -15,10 +15,12 @@ plus ctypes), never PyGObject's broken ``receive()`` (§7.1).
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from oracle import compare, run_gsocklab_only, with_params
+from oracle import GI_HEADER, ORACLE_PYTHON, compare, oracle_available, require_oracle, run_gsocklab_only, with_params
 
 pytestmark = pytest.mark.oracle
 
@@ -516,8 +518,8 @@ def test_speaks_ipv4_and_ttls() -> None:
         out["v4_ttl_unchanged"] = v4.get_ttl()
         err(v4.set_multicast_ttl, 300)
         out["v4_mttl_unchanged"] = v4.get_multicast_ttl()
-        v6.set_ttl(0xffffffff)  # IPV6_UNICAST_HOPS -1: the route default
-        out["v6_ttl_route_default"] = v6.get_ttl()
+        # guint 0xffffffff is IPV6_UNICAST_HOPS -1: the route default
+        out["v6_ttl_route_default"] = [err(v6.set_ttl, 0xffffffff), v6.get_ttl()]
         out["v6_v6only_on"] = err(v6.set_option, socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         out["v6_speaks_after"] = v6.speaks_ipv4()
         out["unix_broadcast"] = u.get_broadcast()
@@ -638,7 +640,8 @@ def test_bind_errors(tmp_path: Path) -> None:
         path = os.path.join(tempfile.mkdtemp(dir=TMP), "bound")
         us = new(F.UNIX, T.STREAM)
         out["unix_bind"] = err(us.bind, Gio.UnixSocketAddress.new(path), True)
-        out["unix_local"] = [us.get_local_address(), plain(us.get_local_address().get_address_type()),
+        out["unix_local"] = [us.get_local_address().to_string() == path,
+                             plain(us.get_local_address().get_address_type()),
                              us.get_local_address().get_path_len()]
         out["unix_in_use"] = err(new(F.UNIX, T.STREAM).bind, Gio.UnixSocketAddress.new(path), True)
         out["unix_missing_dir"] = err(new(F.UNIX, T.STREAM).bind,
@@ -748,3 +751,93 @@ def test_accepted_socket_state() -> None:
         pc.close()
         '''
     )
+
+
+def test_socket_from_fd_property_then_init() -> None:
+    """``Gio.Socket(fd=…)`` then ``init(None)`` adopts the fd, as ``new_from_fd`` does."""
+    compare(
+        r'''
+        a, b = socket.socketpair()
+        s = keep(Gio.Socket(fd=a.detach()))
+        out["init"] = err(s.init, None)
+        out["state"] = [s.get_family(), s.get_socket_type(), s.get_protocol(), s.is_connected()]
+        gb = keep(Gio.Socket.new_from_fd(b.detach()))
+        out["send"] = err(s.send, b"fd prop", None)
+        out["got"] = err(lambda: recv_bytes(gb)[:2])
+        t = keep(Gio.Socket(fd=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).detach()))
+        out["udp6"] = [err(t.init, None), t.get_family(), t.get_socket_type(), t.get_protocol()]
+        '''
+    )
+
+
+def test_cancellable_basics() -> None:
+    """Reference §5.6 (E20, E21): flag, error, wake-up fd, handlers, reset."""
+    compare(
+        r'''
+        import select
+        def readable(fd):
+            return bool(select.select([fd], [], [], 0)[0])
+        c = Gio.Cancellable()
+        out["fresh"] = [c.is_cancelled(), err(c.set_error_if_cancelled)]
+        fd = c.get_fd()
+        out["fd"] = fd >= 0
+        out["readable_before"] = readable(fd)
+        calls = []
+        hid = c.connect(lambda *a: calls.append("cb"), "data")
+        out["handler_id_positive"] = hid > 0
+        c.cancel()
+        out["readable_after"] = readable(fd)
+        out["cancelled"] = [c.is_cancelled(), err(c.set_error_if_cancelled)]
+        out["calls"] = list(calls)
+        c.cancel()
+        out["calls_after_second_cancel"] = list(calls)
+        late = []
+        out["connect_when_cancelled"] = c.connect(lambda *a: late.append("now"), "late")
+        out["called_at_once"] = late
+        c.disconnect(hid)
+        c.reset()
+        out["after_reset"] = [c.is_cancelled(), readable(fd), err(c.set_error_if_cancelled)]
+        c.release_fd()
+        c2 = Gio.Cancellable()
+        hid2 = c2.connect(lambda *a: calls.append("disconnected"), None)
+        c2.disconnect(hid2)
+        c2.cancel()
+        out["disconnected_not_called"] = "disconnected" not in calls
+        '''
+    )
+
+
+SIGPIPE_SCRIPT = r'''
+import signal
+def ignored():
+    for line in open("/proc/self/status"):
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) & (1 << (signal.SIGPIPE - 1)))
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+seen = [ignored()]
+IMPORT
+seen.append(ignored())
+Gio.InetAddress.new_loopback(Gio.SocketFamily.IPV4)
+seen.append(ignored())
+s = Gio.Socket.new(Gio.SocketFamily.IPV4, Gio.SocketType.STREAM, Gio.SocketProtocol.DEFAULT)
+seen.append(ignored())
+s.close()
+print(seen)
+'''
+
+
+def test_first_socket_ignores_sigpipe() -> None:
+    """§6.2 item 13 (E17, §1.2, §8): SIGPIPE is ignored process-wide at the first socket, not before."""
+    expected = "[False, False, False, True]"
+    if oracle_available():
+        glib = subprocess.run(
+            [ORACLE_PYTHON, "-c", SIGPIPE_SCRIPT.replace("IMPORT", GI_HEADER)],
+            capture_output=True, text=True, timeout=30, check=False,
+        )
+        assert glib.stdout.strip() == expected, glib.stderr
+    ours = subprocess.run(
+        [sys.executable, "-c", SIGPIPE_SCRIPT.replace("IMPORT", "from gsocklab import Gio")],
+        capture_output=True, text=True, timeout=30, check=False, cwd=Path(__file__).parent.parent,
+    )
+    assert ours.stdout.strip() == expected, ours.stderr
+    require_oracle()

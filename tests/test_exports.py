@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import gsocklab
-from gsocklab import GLib, Gio
+from gsocklab import Gio, GLib
 
 
 def test_public_names_match_all() -> None:

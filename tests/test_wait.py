@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from gsocklab import GLib, Gio
+from gsocklab import Gio, GLib
 from gsocklab._wait import effective_timeout_ms
 
 
