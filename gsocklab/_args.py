@@ -1,14 +1,23 @@
-"""Argument checks shared by the socket classes: wrong types are ``TypeError``s naming the parameter."""
+"""Argument checks and conversions shared by the socket classes.
+
+Wrong types are ``TypeError``s naming the parameter.
+"""
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import Any
 
+from ._address import SocketAddress
 from ._cancellable import Cancellable
-from ._enums import IOErrorEnum
+from ._enums import IOErrorEnum, SocketFamily
 from ._errors import new_io_error
 
-__all__ = ["UINT_MAX", "bool_arg", "check_cancellable", "data_arg", "enum_arg", "int_arg", "size_arg", "uint_arg"]
+__all__ = [
+    "UINT_MAX", "bool_arg", "check_cancellable", "data_arg", "enum_arg",
+    "int_arg", "os_sockaddr", "size_arg", "uint_arg",
+]
 
 UINT_MAX = 0xFFFFFFFF
 
@@ -75,3 +84,25 @@ def uint_arg(value: object, name: str) -> int:
     if not 0 <= value <= UINT_MAX:
         raise OverflowError(f"{name} {value} is out of range for an unsigned int (0..{UINT_MAX})")
     return value
+
+
+def os_sockaddr(socket_family: SocketFamily, address: object, mapped_ok: bool) -> Any:
+    """The OS form of ``address`` for a socket of ``socket_family`` (`_address` computes it).
+
+    Python cannot hand the kernel a sockaddr of another family, so a mismatch fails with
+    the errno Linux gives GLib for it: ``EAFNOSUPPORT`` on inet sockets, ``EINVAL`` on
+    unix ones and for an IPv4 address on an IPv6 socket — except where Linux accepts
+    that (``mapped_ok``: datagram destinations), which is sent v4-mapped.
+    """
+    if not isinstance(address, SocketAddress):
+        raise TypeError(f"address must be a Gio.SocketAddress, not {type(address).__name__}")
+    family = address._family
+    if family == socket_family:
+        return address._sockaddr
+    if socket_family == SocketFamily.IPV6 and family == SocketFamily.IPV4:
+        if not mapped_ok:
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        inet: tuple[str, int] = address._sockaddr  # type: ignore[assignment]
+        return (f"::ffff:{inet[0]}", inet[1], 0, 0)
+    code = errno.EINVAL if socket_family == SocketFamily.UNIX else errno.EAFNOSUPPORT
+    raise OSError(code, os.strerror(code))

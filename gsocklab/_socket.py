@@ -27,7 +27,7 @@ import time
 from typing import Any, ClassVar
 
 from ._address import SocketAddress, address_from_sockaddr
-from ._args import UINT_MAX, check_cancellable, data_arg, enum_arg, int_arg, size_arg
+from ._args import UINT_MAX, check_cancellable, data_arg, enum_arg, int_arg, os_sockaddr, size_arg
 from ._cancellable import Cancellable
 from ._credentials import UCRED, Credentials
 from ._enums import IOCondition, IOErrorEnum, SocketFamily, SocketProtocol, SocketType
@@ -81,22 +81,6 @@ class Socket(SocketOptionsMixin):
     descriptor when it is collected.
     """
 
-    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {
-        "family": ("get_family", None),
-        "type": ("get_socket_type", None),
-        "protocol": ("get_protocol", None),
-        "fd": ("get_fd", None),
-        "blocking": ("get_blocking", "set_blocking"),
-        "listen_backlog": ("get_listen_backlog", "set_listen_backlog"),
-        "keepalive": ("get_keepalive", "set_keepalive"),
-        "local_address": ("_local_address_or_none", None),
-        "remote_address": ("_remote_address_or_none", None),
-        "timeout": ("get_timeout", "set_timeout"),
-        "ttl": ("get_ttl", "set_ttl"),
-        "broadcast": ("get_broadcast", "set_broadcast"),
-        "multicast_loopback": ("get_multicast_loopback", "set_multicast_loopback"),
-        "multicast_ttl": ("get_multicast_ttl", "set_multicast_ttl"),
-    }
     _CONSTRUCT_ONLY = frozenset({"family", "type", "protocol", "fd"})
     _sigpipe_ignored: ClassVar[bool] = False
 
@@ -367,27 +351,6 @@ class Socket(SocketOptionsMixin):
 
     # -- connection establishment ---------------------------------------------------------
 
-    def _native(self, address: object, mapped_ok: bool) -> Any:
-        """The OS form of ``address`` for this socket (`_address` owns the conversion).
-
-        Python cannot hand the kernel a sockaddr of another family, so a mismatch fails with
-        the errno Linux gives GLib for it: ``EAFNOSUPPORT`` on inet sockets, ``EINVAL`` on
-        unix ones and for an IPv4 address on an IPv6 socket — except where Linux accepts
-        that (``mapped_ok``: datagram destinations), which is sent v4-mapped.
-        """
-        if not isinstance(address, SocketAddress):
-            raise TypeError(f"address must be a Gio.SocketAddress, not {type(address).__name__}")
-        family = address._family
-        if family == self._family:
-            return address._sockaddr
-        if self._family == SocketFamily.IPV6 and family == SocketFamily.IPV4:
-            if not mapped_ok:
-                raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-            inet: tuple[str, int] = address._sockaddr  # type: ignore[assignment]
-            return (f"::ffff:{inet[0]}", inet[1], 0, 0)
-        code = errno.EINVAL if self._family == SocketFamily.UNIX else errno.EAFNOSUPPORT
-        raise OSError(code, os.strerror(code))
-
     def bind(self, address: SocketAddress, allow_reuse: bool) -> bool:
         """Bind to ``address``; ``allow_reuse`` sets ``SO_REUSEADDR`` (and ``SO_REUSEPORT`` for UDP).
 
@@ -408,7 +371,7 @@ class Socket(SocketOptionsMixin):
                 except OSError:
                     pass
         try:
-            sock.bind(self._native(address, mapped_ok=False))
+            sock.bind(os_sockaddr(self._family, address, mapped_ok=False))
         except OSError as exc:
             raise from_oserror(exc, f"Error binding to address {address._error_string()}: ") from exc
         return True
@@ -464,7 +427,7 @@ class Socket(SocketOptionsMixin):
         """
         sock = self._check_socket()
         try:
-            native = self._native(address, mapped_ok=self._type == SocketType.DATAGRAM)
+            native = os_sockaddr(self._family, address, mapped_ok=self._type == SocketType.DATAGRAM)
         except OSError as exc:
             native, failure = None, exc
         check_cancellable(cancellable)
@@ -683,7 +646,7 @@ class Socket(SocketOptionsMixin):
             native = None
         else:
             try:
-                native = self._native(address, mapped_ok=True)
+                native = os_sockaddr(self._family, address, mapped_ok=True)
             except OSError as exc:
                 raise from_oserror(exc, "Error sending message: ") from exc
             self._last_to, self._last_to_native = address, native
@@ -789,18 +752,6 @@ class Socket(SocketOptionsMixin):
         self._remote_address = address
         return address
 
-    def _local_address_or_none(self) -> SocketAddress | None:
-        try:
-            return self.get_local_address()
-        except Error:
-            return None
-
-    def _remote_address_or_none(self) -> SocketAddress | None:
-        try:
-            return self.get_remote_address()
-        except Error:
-            return None
-
     def get_available_bytes(self) -> int:
         """Bytes that a ``receive`` could read now without blocking, or -1 on error.
 
@@ -836,12 +787,6 @@ class Socket(SocketOptionsMixin):
         except OSError as exc:
             raise from_oserror(exc, "Unable to read socket credentials: ") from exc
         return Credentials._from_ucred(data)
-
-    def connection_factory_create_connection(self) -> Any:
-        """Wrap the socket in the fitting ``SocketConnection`` (``TcpConnection``, ``UnixConnection``)."""
-        from ._connection import connection_for
-
-        return connection_for(self)
 
     # -- raw options, for the options mixin ------------------------------------------------
 

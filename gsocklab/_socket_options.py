@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import socket as _socket
 import struct
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._address import InetAddress
 from ._args import bool_arg, uint_arg
@@ -21,6 +21,7 @@ from ._errors import Error, from_errno, new_io_error
 from ._gobject import Object
 
 if TYPE_CHECKING:
+    from ._address import SocketAddress
     from ._results import OptionResult
 
 __all__ = ["SocketOptionsMixin", "ip_mreq_source", "ip_mreqn", "ipv6_group_source_req", "ipv6_mreq"]
@@ -64,6 +65,41 @@ def ipv6_group_source_req(ifindex: int, group: bytes, source: bytes) -> bytes:
 class SocketOptionsMixin(Object):
     """`Socket`'s state getters, property getters and setters, and multicast group membership."""
 
+    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {
+        "family": ("get_family", None),
+        "type": ("get_socket_type", None),
+        "protocol": ("get_protocol", None),
+        "fd": ("get_fd", None),
+        "blocking": ("get_blocking", "set_blocking"),
+        "listen_backlog": ("get_listen_backlog", "set_listen_backlog"),
+        "keepalive": ("get_keepalive", "set_keepalive"),
+        "local_address": ("_local_address_or_none", None),
+        "remote_address": ("_remote_address_or_none", None),
+        "timeout": ("get_timeout", "set_timeout"),
+        "ttl": ("get_ttl", "set_ttl"),
+        "broadcast": ("get_broadcast", "set_broadcast"),
+        "multicast_loopback": ("get_multicast_loopback", "set_multicast_loopback"),
+        "multicast_ttl": ("get_multicast_ttl", "set_multicast_ttl"),
+    }
+    def _local_address_or_none(self) -> SocketAddress | None:
+        try:
+            return self.get_local_address()
+        except Error:
+            return None
+
+    def _remote_address_or_none(self) -> SocketAddress | None:
+        try:
+            return self.get_remote_address()
+        except Error:
+            return None
+
+    def connection_factory_create_connection(self) -> Any:
+        """Wrap the socket in the fitting ``SocketConnection`` (``TcpConnection``, ``UnixConnection``)."""
+        from ._connection import connection_for
+
+        return connection_for(self)  # type: ignore[arg-type]
+
+
     if TYPE_CHECKING:
         _family: SocketFamily
         _type: SocketType
@@ -83,6 +119,8 @@ class SocketOptionsMixin(Object):
         def _setsockopt_bytes(self, level: int, optname: int, value: bytes, prefix: str) -> None: ...
         def _ioctl(self, request: int, arg: bytes) -> bytes: ...
         def _check_socket(self) -> Any: ...
+        def get_local_address(self) -> SocketAddress: ...
+        def get_remote_address(self) -> SocketAddress: ...
 
     # -- state -------------------------------------------------------------------------------
 
