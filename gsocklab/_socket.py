@@ -34,7 +34,7 @@ from ._enums import IOCondition, IOErrorEnum, SocketFamily, SocketProtocol, Sock
 from ._errors import Error, from_errno, from_oserror, new_io_error
 from ._results import OptionResult, ReceiveFromResult, ReceiveResult
 from ._socket_options import SocketOptionsMixin
-from ._wait import effective_timeout_ms, poll_condition, poll_now, timed_out_error
+from ._wait import ConditionPoller, effective_timeout_ms, poll_now, timed_out_error
 
 __all__ = ["Socket"]
 
@@ -54,6 +54,8 @@ _PROTOCOL_FOR_TYPE = {
 _ADDRESS_CACHE_SIZE = 8
 _PEEK_SIZE = 65536
 _new_tuple = tuple.__new__
+_DATA_IN, _MESSAGE_IN = "Error receiving data: ", "Error receiving message: "
+_DATA_OUT, _MESSAGE_OUT = "Error sending data: ", "Error sending message: "
 _IN, _OUT = IOCondition.IN, IOCondition.OUT
 
 
@@ -68,6 +70,16 @@ def _ignore_sigpipe() -> None:
     except ValueError:  # not the main thread: try again with the next socket
         return
     Socket._sigpipe_ignored = True
+
+
+def _writable_view(buffer: object) -> memoryview:
+    try:
+        view = memoryview(buffer)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"buffer must be a writable bytes-like object, not {type(buffer).__name__}") from None
+    if view.readonly:
+        raise TypeError(f"buffer must be writable, not a read-only {type(buffer).__name__}")
+    return view
 
 
 class Socket(SocketOptionsMixin):
@@ -95,6 +107,7 @@ class Socket(SocketOptionsMixin):
             _ignore_sigpipe()
         self._sock = None
         self._fd = -1
+        self._poller: ConditionPoller | None = None
         self._inited = False
         self._construct_error: Error | None = None
         self._closed = False
@@ -110,6 +123,8 @@ class Socket(SocketOptionsMixin):
         self._keepalive = False
         self._address_cache: dict[Any, SocketAddress | None] = {}
         self._last_to: SocketAddress | None = None
+        self._last_source: Any = ()  # never equal to a sockaddr
+        self._last_source_address: SocketAddress | None = None
         self._last_to_native: Any = None
         unknown = set(properties) - set(self._PROPERTIES)
         if unknown:
@@ -254,6 +269,7 @@ class Socket(SocketOptionsMixin):
     def _attach(self, sock: _socket.socket) -> None:
         self._sock = sock
         self._fd = sock.fileno()
+        self._poller = ConditionPoller(self._fd)
 
     def _release_fd(self) -> None:
         """Close the descriptor of a socket whose construction failed."""
@@ -264,7 +280,7 @@ class Socket(SocketOptionsMixin):
                 os.close(self._fd)
             except OSError:
                 pass
-        self._sock, self._fd, self._closed, self._usable = None, -1, True, False
+        self._sock, self._fd, self._poller, self._closed, self._usable = None, -1, None, True, False
 
     # -- checks ---------------------------------------------------------------------------
 
@@ -295,8 +311,10 @@ class Socket(SocketOptionsMixin):
 
     def _wait(self, condition: int, timeout_us: int, cancellable: Cancellable | None) -> int:
         """``condition_timed_wait`` without the checks: returns the ``revents`` seen."""
-        timeout_ms = effective_timeout_ms(self._timeout, timeout_us)
-        return poll_condition(self._fd, condition, timeout_ms, cancellable)
+        poller = self._poller
+        if poller is None:  # closed by another thread while this one waited
+            raise new_io_error(IOErrorEnum.CLOSED, "Socket is already closed")
+        return poller.wait(condition, effective_timeout_ms(self._timeout, timeout_us), cancellable)
 
     def _block(self, condition: int, timeout_us: int, start: float, cancellable: Cancellable | None) -> None:
         """GLib's ``block_on_timeout``: wait for ``condition`` within the call's deadline.
@@ -468,10 +486,20 @@ class Socket(SocketOptionsMixin):
 
     # -- receiving ------------------------------------------------------------------------
 
+    def _io(self, condition: int, timeout_us: int, cancellable: Cancellable | None,
+            prefix: str, call: Any, *args: Any) -> Any:
+        """Try ``call(*args)`` once and, if the socket is not ready, wait and retry (GLib's loop)."""
+        try:
+            return call(*args)
+        except BlockingIOError:
+            return self._retry(condition, timeout_us, cancellable, prefix, call, *args)
+        except OSError as exc:
+            raise from_oserror(exc, prefix) from exc
+
     def _retry(self, condition: int, timeout_us: int, cancellable: Cancellable | None,
                prefix: str, call: Any, *args: Any) -> Any:
         """The waiting loop after a call found the socket not ready (``EAGAIN``)."""
-        start = time.monotonic()
+        start = time.monotonic() if timeout_us > 0 else 0.0
         while True:
             self._block(condition, timeout_us, start, cancellable)
             try:
@@ -481,41 +509,30 @@ class Socket(SocketOptionsMixin):
             except OSError as exc:
                 raise from_oserror(exc, prefix) from exc
 
-    def _receive(self, size: int, buffer: Any, timeout_us: int, cancellable: Cancellable | None,
-                 prefix: str = "Error receiving data: ") -> Any:
+    def _receive(self, size: int, buffer: Any, timeout_us: int | None, cancellable: Cancellable | None) -> Any:
+        """``receive`` in every mode; ``timeout_us`` None means the socket's own mode."""
         if not self._usable or cancellable is not None:
             self._check_io(cancellable)
         sock = self._sock
-        if buffer is not None:
-            return self._receive_into(buffer, size, timeout_us, cancellable, prefix)
-        try:
-            data = sock.recv(size)  # type: ignore[union-attr]
+        try:  # the hot path: one system call, arguments checked only if it objects
+            if buffer is None:
+                data = sock.recv(size)  # type: ignore[union-attr]
+                return _new_tuple(ReceiveResult, (len(data), data))
+            return _new_tuple(ReceiveResult, (sock.recv_into(buffer, size), buffer))  # type: ignore[union-attr]
         except BlockingIOError:
-            data = self._retry(_IN, timeout_us, cancellable, prefix, sock.recv, size_arg(size))  # type: ignore[union-attr]
+            pass
         except OSError as exc:
-            raise from_oserror(exc, prefix) from exc
+            raise from_oserror(exc, _DATA_IN) from exc
         except (TypeError, ValueError):
-            size_arg(size)
-            raise
-        return _new_tuple(ReceiveResult, (len(data), data))
-
-    def _receive_into(self, buffer: Any, size: int, timeout_us: int, cancellable: Cancellable | None,
-                      prefix: str) -> Any:
-        try:
-            view = memoryview(buffer)
-        except TypeError:
-            raise TypeError(f"buffer must be a writable bytes-like object, not {type(buffer).__name__}") from None
-        if view.readonly:
-            raise TypeError(f"buffer must be writable, not a read-only {type(buffer).__name__}")
+            pass  # a bad argument, or a size beyond the buffer: sorted out below
+        if timeout_us is None:
+            timeout_us = -1 if self._blocking else 0
+        if buffer is None:
+            data = self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recv, size_arg(size))  # type: ignore[union-attr]
+            return _new_tuple(ReceiveResult, (len(data), data))
+        view = _writable_view(buffer)
         nbytes = min(size_arg(size), view.nbytes)
-        sock = self._sock
-        assert sock is not None
-        try:
-            count = sock.recv_into(view, nbytes)
-        except BlockingIOError:
-            count = self._retry(_IN, timeout_us, cancellable, prefix, sock.recv_into, view, nbytes)
-        except OSError as exc:
-            raise from_oserror(exc, prefix) from exc
+        count = self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recv_into, view, nbytes)  # type: ignore[union-attr]
         return _new_tuple(ReceiveResult, (count, buffer))
 
     def receive(self, cancellable: Cancellable | None = None, size: int = 65536,
@@ -529,7 +546,7 @@ class Socket(SocketOptionsMixin):
         socket timeout of inactivity. Non-blocking: ``WOULD_BLOCK``. Cancelled: ``CANCELLED``.
         Errors: "Error receiving data: …".
         """
-        return self._receive(size, buffer, -1 if self._blocking else 0, cancellable)  # type: ignore[no-any-return]
+        return self._receive(size, buffer, None, cancellable)  # type: ignore[no-any-return]
 
     def receive_with_blocking(self, blocking: bool, cancellable: Cancellable | None = None,
                               size: int = 65536, buffer: Any = None) -> ReceiveResult:
@@ -545,36 +562,19 @@ class Socket(SocketOptionsMixin):
         size, timeout_us = int_arg(size, "size"), int_arg(timeout_us, "timeout_us")
         if size <= 0:
             raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"size must be positive, got {size}")
-        result = self._receive(size, None, timeout_us, cancellable, "Error receiving data: ")
+        result = self._receive(size, None, timeout_us, cancellable)
         return result[1]  # type: ignore[no-any-return]
 
-    def _receive_from(self, size: int, timeout_us: int, cancellable: Cancellable | None) -> Any:
-        if not self._usable or cancellable is not None:
-            self._check_io(cancellable)
-        sock = self._sock
-        prefix = "Error receiving message: "
-        try:
-            data, source = sock.recvfrom(size)  # type: ignore[union-attr]
-        except BlockingIOError:
-            data, source = self._retry(_IN, timeout_us, cancellable, prefix, sock.recvfrom, size_arg(size))  # type: ignore[union-attr]
-        except OSError as exc:
-            raise from_oserror(exc, prefix) from exc
-        except (TypeError, ValueError):
-            size_arg(size)
-            raise
-        try:
-            address = self._address_cache[source]
-        except KeyError:
-            address = self._cache_address(source)
-        return _new_tuple(ReceiveFromResult, (len(data), address, data))
-
-    def _cache_address(self, source: Any) -> SocketAddress | None:
+    def _source_address(self, source: Any) -> SocketAddress | None:
         """GLib's receive-address cache: an identical source gives the same address object."""
-        address = address_from_sockaddr(self._family, source) if source is not None else None
         cache = self._address_cache
-        if len(cache) >= _ADDRESS_CACHE_SIZE:
-            del cache[next(iter(cache))]
-        cache[source] = address
+        address = cache.get(source) if source is not None else None
+        if address is None and source is not None:
+            address = address_from_sockaddr(self._family, source)
+            if len(cache) >= _ADDRESS_CACHE_SIZE:
+                del cache[next(iter(cache))]
+            cache[source] = address
+        self._last_source, self._last_source_address = source, address
         return address
 
     def receive_from(self, cancellable: Cancellable | None = None, size: int = 65536) -> ReceiveFromResult:
@@ -583,7 +583,22 @@ class Socket(SocketOptionsMixin):
         ``address`` is the source (``None`` on connection-oriented sockets). Modes and
         errors as ``receive()``, with the prefix "Error receiving message: ".
         """
-        return self._receive_from(size, -1 if self._blocking else 0, cancellable)  # type: ignore[no-any-return]
+        if not self._usable or cancellable is not None:
+            self._check_io(cancellable)
+        sock = self._sock
+        try:  # the hot path of datagram loops: kept flat on purpose
+            data, source = sock.recvfrom(size)  # type: ignore[union-attr]
+        except BlockingIOError:
+            data, source = self._retry(_IN, -1 if self._blocking else 0, cancellable, _MESSAGE_IN,
+                                       sock.recvfrom, size_arg(size))  # type: ignore[union-attr]
+        except OSError as exc:
+            raise from_oserror(exc, _MESSAGE_IN) from exc
+        except (TypeError, ValueError):
+            size_arg(size)
+            raise
+        if source == self._last_source:
+            return _new_tuple(ReceiveFromResult, (len(data), self._last_source_address, data))
+        return _new_tuple(ReceiveFromResult, (len(data), self._source_address(source), data))
 
     def receive_bytes_from(self, size: int, timeout_us: int,
                            cancellable: Cancellable | None = None) -> tuple[bytes, SocketAddress | None]:
@@ -595,12 +610,15 @@ class Socket(SocketOptionsMixin):
         size, timeout_us = int_arg(size, "size"), int_arg(timeout_us, "timeout_us")
         if size < 0:
             raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"size must not be negative, got {size}")
-        _, address, data = self._receive_from(size, timeout_us, cancellable)
-        return data, address
+        if not self._usable or cancellable is not None:
+            self._check_io(cancellable)
+        data, source = self._io(_IN, timeout_us, cancellable, _MESSAGE_IN, self._sock.recvfrom, size)  # type: ignore[union-attr]
+        return data, self._source_address(source)
 
     # -- sending --------------------------------------------------------------------------
 
-    def _send(self, buffer: Any, timeout_us: int, cancellable: Cancellable | None) -> int:
+    def _send(self, buffer: Any, timeout_us: int | None, cancellable: Cancellable | None) -> int:
+        """``send`` in every mode; ``timeout_us`` None means the socket's own mode."""
         if not self._usable or cancellable is not None:
             self._check_io(cancellable)
         sock = self._sock
@@ -609,11 +627,13 @@ class Socket(SocketOptionsMixin):
         except BlockingIOError:
             pass
         except OSError as exc:
-            raise from_oserror(exc, "Error sending data: ") from exc
+            raise from_oserror(exc, _DATA_OUT) from exc
         except TypeError:
             return self._send(data_arg(buffer), timeout_us, None)
+        if timeout_us is None:
+            timeout_us = -1 if self._blocking else 0
         return self._retry(  # type: ignore[no-any-return]
-            _OUT, timeout_us, cancellable, "Error sending data: ", sock.send, buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
+            _OUT, timeout_us, cancellable, _DATA_OUT, sock.send, buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
 
     def send(self, buffer: Any, cancellable: Cancellable | None = None) -> int:
         """Send ``buffer`` (bytes-like or a list of ints) to the connected peer; return the count sent.
@@ -624,7 +644,7 @@ class Socket(SocketOptionsMixin):
         Errors: "Error sending data: Broken pipe" (``BROKEN_PIPE``) after the peer left,
         ``DESTINATION_UNSET`` on an unconnected datagram socket.
         """
-        return self._send(buffer, -1 if self._blocking else 0, cancellable)
+        return self._send(buffer, None, cancellable)
 
     def send_with_blocking(self, buffer: Any, blocking: bool, cancellable: Cancellable | None = None) -> int:
         """``send()`` in the given mode instead of the socket's: ``blocking=False`` never waits."""
@@ -648,7 +668,7 @@ class Socket(SocketOptionsMixin):
             try:
                 native = os_sockaddr(self._family, address, mapped_ok=True)
             except OSError as exc:
-                raise from_oserror(exc, "Error sending message: ") from exc
+                raise from_oserror(exc, _MESSAGE_OUT) from exc
             self._last_to, self._last_to_native = address, native
         try:
             if native is None:
@@ -657,11 +677,11 @@ class Socket(SocketOptionsMixin):
         except BlockingIOError:
             pass
         except OSError as exc:
-            raise from_oserror(exc, "Error sending message: ") from exc
+            raise from_oserror(exc, _MESSAGE_OUT) from exc
         except TypeError:
             return self.send_to(address, data_arg(buffer), None)
         timeout_us = -1 if self._blocking else 0
-        prefix = "Error sending message: "
+        prefix = _MESSAGE_OUT
         if native is None:
             return self._retry(_OUT, timeout_us, cancellable, prefix,  # type: ignore[no-any-return]
                                sock.send, buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
@@ -704,11 +724,13 @@ class Socket(SocketOptionsMixin):
             sock.close()
         except OSError as exc:
             raise from_oserror(exc, "Error closing socket: ") from exc
-        self._sock, self._fd = None, -1
+        self._sock, self._fd, self._poller = None, -1, None
         self._closed, self._usable = True, False
         self._connected_read = self._connected_write = False
         self._remote_address = None
         self._last_to = self._last_to_native = None
+        self._last_source, self._last_source_address = (), None
+        self._address_cache.clear()
         return True
 
     # -- state and addresses --------------------------------------------------------------

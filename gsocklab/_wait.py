@@ -14,7 +14,9 @@ from ._cancellable import Cancellable, cancelled_error
 from ._enums import IOCondition, IOErrorEnum
 from ._errors import Error, new_io_error
 
-__all__ = ["effective_timeout_ms", "poll_condition", "poll_now", "remaining_us", "timed_out_error"]
+__all__ = [
+    "ConditionPoller", "effective_timeout_ms", "poll_condition", "poll_now", "remaining_us", "timed_out_error",
+]
 
 USEC_PER_SEC = 1_000_000
 
@@ -80,3 +82,30 @@ def poll_now(fd: int, condition: int) -> IOCondition:
     poller.register(fd, condition)
     events = poller.poll(0)
     return IOCondition(events[0][1]) if events else IOCondition(0)
+
+
+class ConditionPoller:
+    """The waits of one socket: a ``poll()`` object per condition, registered once.
+
+    Stream transfers wait on every short write or empty read, so the common wait (no
+    cancellable) reuses its poll object instead of building one each time.
+    """
+
+    __slots__ = ("_pollers", "fd")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._pollers: dict[int, select.poll] = {}
+
+    def wait(self, condition: int, timeout_ms: int, cancellable: Cancellable | None) -> int:
+        """As `poll_condition`, for this socket."""
+        if cancellable is not None:
+            return poll_condition(self.fd, condition, timeout_ms, cancellable)
+        poller = self._pollers.get(condition)
+        if poller is None:
+            poller = self._pollers[condition] = select.poll()
+            poller.register(self.fd, condition)
+        events = poller.poll(timeout_ms)
+        if not events:
+            raise timed_out_error()
+        return int(events[0][1])
