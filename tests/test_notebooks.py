@@ -88,9 +88,7 @@ def test_notebook_is_committed_without_outputs() -> None:
 
 
 def test_notebook_uses_loopback_only() -> None:
-    source = "\n".join(
-        c.source for c in nbformat.read(FIRST_SOCKET, as_version=4).cells if c.cell_type == "code"
-    )
+    source = "\n".join(c.source for c in nbformat.read(FIRST_SOCKET, as_version=4).cells if c.cell_type == "code")
     addresses = set(re.findall(r'"(\d+\.\d+\.\d+\.\d+|[0-9a-f:]*::[0-9a-f:]*)"', source))
     assert addresses == {"127.0.0.1", "239.255.10.10"}
     assert "new_any" not in source
@@ -176,12 +174,9 @@ def test_tcp_on_loopback(first_socket: Any) -> None:
     assert "the server read b'hello, stream' in" in stdout(first_socket, "tcp-stream")
     out = stdout(first_socket, "tcp-nonblocking-connect")
     assert (
-        "connect: PENDING - Connection in progress\ncheck_connect_result: True" in out
-        or "connected immediately" in out
+        "connect: PENDING - Connection in progress\ncheck_connect_result: True" in out or "connected immediately" in out
     )
-    assert "connect to a closed port: CONNECTION_REFUSED - Connection refused" in stdout(
-        first_socket, "tcp-refused"
-    )
+    assert "connect to a closed port: CONNECTION_REFUSED - Connection refused" in stdout(first_socket, "tcp-refused")
 
 
 def test_multicast_on_lo(first_socket: Any) -> None:
