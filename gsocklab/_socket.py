@@ -735,21 +735,26 @@ class Socket(SocketOptionsMixin):
 
     # -- state and addresses --------------------------------------------------------------
 
+    def _os_address(self, peer: bool) -> SocketAddress:
+        """``getpeername``/``getsockname`` as an address, with GLib's error texts."""
+        prefix = f"could not get {'remote' if peer else 'local'} address: "
+        try:
+            if self._sock is None:
+                raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+            name = self._sock.getpeername() if peer else self._sock.getsockname()
+        except OSError as exc:
+            raise from_oserror(exc, prefix) from exc
+        address = address_from_sockaddr(self._family, name)
+        if address is None:
+            raise new_io_error(IOErrorEnum.FAILED, prefix + "unknown address family")
+        return address
+
     def get_local_address(self) -> SocketAddress:
         """The bound address (an unbound IPv4 socket reports ``0.0.0.0:0``).
 
         Errors: "could not get local address: Bad file descriptor" once closed.
         """
-        try:
-            if self._sock is None:
-                raise OSError(errno.EBADF, "closed")
-            name = self._sock.getsockname()
-        except OSError as exc:
-            raise from_oserror(exc, "could not get local address: ") from exc
-        address = address_from_sockaddr(self._family, name)
-        if address is None:
-            raise new_io_error(IOErrorEnum.FAILED, "could not get local address: unknown address family")
-        return address
+        return self._os_address(peer=False)
 
     def get_remote_address(self) -> SocketAddress:
         """The peer's address: the one given to ``connect()``, else the OS's ``getpeername``.
@@ -760,19 +765,9 @@ class Socket(SocketOptionsMixin):
         if self._connect_pending:
             self.check_connect_result()
             self._connect_pending = False
-        if self._remote_address is not None:
-            return self._remote_address
-        try:
-            if self._sock is None:
-                raise OSError(errno.EBADF, "closed")
-            name = self._sock.getpeername()
-        except OSError as exc:
-            raise from_oserror(exc, "could not get remote address: ") from exc
-        address = address_from_sockaddr(self._family, name)
-        if address is None:
-            raise new_io_error(IOErrorEnum.FAILED, "could not get remote address: unknown address family")
-        self._remote_address = address
-        return address
+        if self._remote_address is None:
+            self._remote_address = self._os_address(peer=True)
+        return self._remote_address
 
     def get_available_bytes(self) -> int:
         """Bytes that a ``receive`` could read now without blocking, or -1 on error.

@@ -1,6 +1,6 @@
 """Waiting for a socket condition, GLib's way (``g_socket_condition_timed_wait``).
 
-The arithmetic is pure and kept apart (`effective_timeout_ms`, `remaining_us`) so it can be
+The arithmetic is pure and kept apart (`effective_timeout_ms`) so it can be
 property-tested; `poll_condition` is the one place that blocks, on ``poll()`` over the
 socket and the cancellable's wake-up descriptor.
 """
@@ -15,7 +15,7 @@ from ._enums import IOCondition, IOErrorEnum
 from ._errors import Error, new_io_error
 
 __all__ = [
-    "ConditionPoller", "effective_timeout_ms", "poll_condition", "poll_now", "remaining_us", "timed_out_error",
+    "ConditionPoller", "effective_timeout_ms", "poll_condition", "poll_now", "timed_out_error",
 ]
 
 USEC_PER_SEC = 1_000_000
@@ -44,11 +44,6 @@ def effective_timeout_ms(socket_timeout_s: int, timeout_us: int) -> int:
     if timeout_us != -1:
         return _c_div(timeout_us, 1000)
     return -1
-
-
-def remaining_us(timeout_us: int, start: float, now: float) -> int:
-    """Microseconds left of a total ``timeout_us`` deadline that started at ``start``; <= 0 when spent."""
-    return timeout_us - int((now - start) * USEC_PER_SEC)
 
 
 def poll_condition(fd: int, condition: int, timeout_ms: int, cancellable: Cancellable | None) -> int:
