@@ -15,15 +15,22 @@ from ._enums import (
     UnixSocketAddressType,
 )
 from ._errors import io_error_from_errno, io_error_quark
+from ._messages import InputMessage, InputVector, OutputMessage, OutputVector
 from ._socket import Socket
+from ._socket_messages import DatagramBased
 
 __all__ = [
     "Cancellable",
     "Credentials",
     "CredentialsType",
+    "DatagramBased",
     "IOErrorEnum",
     "InetAddress",
     "InetSocketAddress",
+    "InputMessage",
+    "InputVector",
+    "OutputMessage",
+    "OutputVector",
     "PollableReturn",
     "Socket",
     "SocketAddress",

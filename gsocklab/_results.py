@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["OptionResult", "ReceiveFromResult", "ReceiveResult"]
+__all__ = ["OptionResult", "ReceiveFromResult", "ReceiveMessageResult", "ReceiveResult"]
 
 
 class ReceiveResult(tuple[int, Any]):
@@ -56,3 +56,27 @@ class OptionResult(tuple[bool, int]):
 
     def __repr__(self) -> str:
         return f"({self[0]}, value={self[1]})"
+
+
+class ReceiveMessageResult(tuple[int, Any, list[Any], int]):
+    """``(count, address, messages, flags)`` of ``receive_message()``."""
+
+    __slots__ = ()
+
+    @property
+    def address(self) -> Any:
+        """Source address (``None`` on connection-oriented sockets)."""
+        return self[1]
+
+    @property
+    def messages(self) -> list[Any]:
+        """The control messages received."""
+        return self[2]
+
+    @property
+    def flags(self) -> int:
+        """The kernel's message flags (``MSG_TRUNC``, ``MSG_CTRUNC``, …)."""
+        return self[3]
+
+    def __repr__(self) -> str:
+        return f"({self[0]}, address={self[1]!r}, messages={self[2]!r}, flags={self[3]:#x})"

@@ -17,6 +17,7 @@ Every I/O method documents its modes in GLib's terms:
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
 import os
@@ -32,13 +33,16 @@ from ._cancellable import Cancellable
 from ._credentials import UCRED, Credentials
 from ._enums import IOCondition, IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ._errors import Error, from_errno, from_oserror, new_io_error
+from ._mmsg import RECVMMSG, InputBatch, OutputBatch
 from ._results import OptionResult, ReceiveFromResult, ReceiveResult
+from ._socket_messages import DatagramBased, SocketMessagesMixin
 from ._socket_options import SocketOptionsMixin
 from ._wait import ConditionPoller, effective_timeout_ms, poll_now, timed_out_error
 
 __all__ = ["Socket"]
 
 MSG_NOSIGNAL = getattr(_socket, "MSG_NOSIGNAL", 0)
+_MSG_CMSG_CLOEXEC = getattr(_socket, "MSG_CMSG_CLOEXEC", 0)
 _CLOEXEC_NONBLOCK = getattr(_socket, "SOCK_CLOEXEC", 0) | getattr(_socket, "SOCK_NONBLOCK", 0)
 _OS_TYPE = {
     SocketType.STREAM: _socket.SOCK_STREAM,
@@ -82,7 +86,7 @@ def _writable_view(buffer: object) -> memoryview:
     return view
 
 
-class Socket(SocketOptionsMixin):
+class Socket(SocketMessagesMixin, SocketOptionsMixin, DatagramBased):  # type: ignore[misc]
     """A network socket with GLib's ``GSocket`` API and semantics.
 
     Create one with ``Socket.new(family, type, protocol)``, adopt a descriptor with
@@ -124,6 +128,9 @@ class Socket(SocketOptionsMixin):
         self._address_cache: dict[Any, SocketAddress | None] = {}
         self._last_to: SocketAddress | None = None
         self._last_source: Any = ()  # never equal to a sockaddr
+        self._raw_address_cache: dict[bytes, SocketAddress | None] = {}
+        self._out_batch: OutputBatch | None = None
+        self._in_batch: InputBatch | None = None
         self._last_source_address: SocketAddress | None = None
         self._last_to_native: Any = None
         unknown = set(properties) - set(self._PROPERTIES)
@@ -343,7 +350,9 @@ class Socket(SocketOptionsMixin):
             return IOCondition(0)
         return poll_now(self._fd, condition)
 
-    def condition_wait(self, condition: IOCondition | int, cancellable: Cancellable | None = None) -> bool:
+    def condition_wait(  # type: ignore[override]
+        self, condition: IOCondition | int, cancellable: Cancellable | None = None
+    ) -> bool:
         """Wait until ``condition`` holds; same as ``condition_timed_wait(condition, -1, …)``."""
         return self.condition_timed_wait(condition, -1, cancellable)
 
@@ -731,6 +740,8 @@ class Socket(SocketOptionsMixin):
         self._last_to = self._last_to_native = None
         self._last_source, self._last_source_address = (), None
         self._address_cache.clear()
+        self._raw_address_cache.clear()
+        self._out_batch = self._in_batch = None
         return True
 
     # -- state and addresses --------------------------------------------------------------
@@ -804,6 +815,36 @@ class Socket(SocketOptionsMixin):
         except OSError as exc:
             raise from_oserror(exc, "Unable to read socket credentials: ") from exc
         return Credentials._from_ucred(data)
+
+    # -- message system calls, for the messages mixin ------------------------------------------
+
+    def _sendmsg(self, buffers: list[Any], ancdata: list[Any], flags: int, native: Any) -> int:
+        sock = self._sock
+        assert sock is not None
+        if native is None:
+            return sock.sendmsg(buffers, ancdata, flags | MSG_NOSIGNAL)
+        return sock.sendmsg(buffers, ancdata, flags | MSG_NOSIGNAL, native)
+
+    def _recvmsg_into(self, buffers: list[Any], ancbufsize: int, flags: int) -> Any:
+        sock = self._sock
+        assert sock is not None
+        try:
+            return sock.recvmsg_into(buffers, ancbufsize, flags | _MSG_CMSG_CLOEXEC)
+        except OSError as exc:
+            if exc.errno != errno.EINVAL or not _MSG_CMSG_CLOEXEC:
+                raise
+            return sock.recvmsg_into(buffers, ancbufsize, flags)  # as GLib: retry without CLOEXEC
+
+    def _mmsg(self, function: Any, base: int, count: int, flags: int) -> int:
+        """One ``sendmmsg``/``recvmmsg`` over ``count`` headers at ``base``; errors as ``OSError``."""
+        args = (self._fd, base, count, flags | MSG_NOSIGNAL) + ((None,) if function is RECVMMSG else ())
+        moved: int = function(*args)
+        if moved < 0:
+            err = ctypes.get_errno()
+            if err == errno.EINVAL and flags & _MSG_CMSG_CLOEXEC:
+                return self._mmsg(function, base, count, flags & ~_MSG_CMSG_CLOEXEC)
+            raise OSError(err, os.strerror(err))
+        return moved
 
     # -- raw options, for the options mixin ------------------------------------------------
 

@@ -1,0 +1,322 @@
+"""Scatter/gather vectors and messages: ``Gio.InputVector``, ``OutputVector``, ``InputMessage``, ``OutputMessage``.
+
+Pure data, as GLib's structs (``giotypes.h``), but holding Python buffers instead of raw
+pointers, so that — unlike with PyGObject — a vector can carry a ``bytearray`` and received
+data lands in it. Every change to a vector or message bumps a module-wide generation
+counter: the batched calls keep the native ``mmsghdr`` array they built for a list of
+messages and reuse it while nothing has changed (`generation`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ._enums import IOErrorEnum
+from ._errors import new_io_error
+from ._gobject import Object
+
+if TYPE_CHECKING:
+    from ._address import SocketAddress
+    from ._control import SocketControlMessage
+
+__all__ = ["InputMessage", "InputVector", "OutputMessage", "OutputVector", "generation"]
+
+_generation = [0]
+
+
+def generation() -> int:
+    """A number that changes whenever any vector or message is changed."""
+    return _generation[0]
+
+
+def _changed() -> None:
+    _generation[0] += 1
+
+
+def _nbytes(buffer: object, name: str, writable: bool) -> int:
+    try:
+        view = memoryview(buffer)  # type: ignore[arg-type]
+    except TypeError:
+        kind = "a writable bytes-like object (bytearray, memoryview)" if writable else "a bytes-like object"
+        raise TypeError(f"{name} must be {kind}, not {type(buffer).__name__}") from None
+    if writable and view.readonly:
+        raise TypeError(f"{name} must be writable (a bytearray or writable memoryview), not read-only "
+                        f"{type(buffer).__name__}")
+    if not view.contiguous:
+        raise TypeError(f"{name} must be a contiguous buffer")
+    return view.nbytes
+
+
+def _size(size: object, nbytes: int) -> int:
+    if size is None:
+        return nbytes
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise TypeError(f"size must be an int, not {type(size).__name__}")
+    if not 0 <= size <= nbytes:
+        raise new_io_error(IOErrorEnum.INVALID_ARGUMENT,
+                           f"size {size} does not fit the vector's buffer of {nbytes} bytes")
+    return size
+
+
+class OutputVector(Object):
+    """Data to send: a bytes-like ``buffer`` and the ``size`` to send from it (``GOutputVector``).
+
+    ``size`` defaults to the whole buffer and may never exceed it.
+    """
+
+    __slots__ = ("_buffer", "_size")
+    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {}
+
+    def __init__(self, buffer: Any = b"", size: int | None = None) -> None:
+        self._buffer = buffer
+        self._size = _size(size, _nbytes(buffer, "buffer", writable=False))
+        _changed()
+
+    @property
+    def buffer(self) -> Any:
+        """The bytes-like object sent from."""
+        return self._buffer
+
+    @buffer.setter
+    def buffer(self, buffer: Any) -> None:
+        nbytes = _nbytes(buffer, "buffer", writable=False)
+        self._buffer, self._size = buffer, nbytes
+        _changed()
+
+    @property
+    def size(self) -> int:
+        """How many bytes of ``buffer`` to send."""
+        return self._size
+
+    @size.setter
+    def size(self, size: int) -> None:
+        self._size = _size(size, _nbytes(self._buffer, "buffer", writable=False))
+        _changed()
+
+    def __repr__(self) -> str:
+        return f"<Gio.OutputVector size={self._size}>"
+
+
+class InputVector(Object):
+    """Room to receive into: a writable ``buffer`` and the ``size`` usable of it (``GInputVector``).
+
+    ``InputVector(size=n)`` allocates a ``bytearray(n)``; ``InputVector(buffer=b)`` uses ``b``.
+    """
+
+    __slots__ = ("_buffer", "_size")
+    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {}
+
+    def __init__(self, buffer: Any = None, size: int | None = None) -> None:
+        if buffer is None:
+            if size is None:
+                raise TypeError("InputVector needs a buffer or a size")
+            if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+                raise TypeError(f"size must be a non-negative int, not {size!r}")
+            buffer = bytearray(size)
+        self._buffer = buffer
+        self._size = _size(size, _nbytes(buffer, "buffer", writable=True))
+        _changed()
+
+    @property
+    def buffer(self) -> Any:
+        """The writable buffer received into."""
+        return self._buffer
+
+    @buffer.setter
+    def buffer(self, buffer: Any) -> None:
+        nbytes = _nbytes(buffer, "buffer", writable=True)
+        self._buffer, self._size = buffer, nbytes
+        _changed()
+
+    @property
+    def size(self) -> int:
+        """How many bytes of ``buffer`` may be filled."""
+        return self._size
+
+    @size.setter
+    def size(self, size: int) -> None:
+        self._size = _size(size, _nbytes(self._buffer, "buffer", writable=True))
+        _changed()
+
+    def __repr__(self) -> str:
+        return f"<Gio.InputVector size={self._size}>"
+
+
+def output_vectors(vectors: Iterable[Any] | None, name: str = "vectors") -> tuple[OutputVector, ...]:
+    """``vectors`` as OutputVectors: plain bytes-like objects are wrapped."""
+    if vectors is None:
+        return ()
+    if isinstance(vectors, (bytes, bytearray, memoryview, str)):
+        raise TypeError(f"{name} must be a list of Gio.OutputVector or bytes-like objects, not a single "
+                        f"{type(vectors).__name__}")
+    try:
+        items = list(vectors)
+    except TypeError:
+        raise TypeError(f"{name} must be a list, not {type(vectors).__name__}") from None
+    return tuple(v if isinstance(v, OutputVector) else OutputVector(v) for v in items)
+
+
+def input_vectors(vectors: Iterable[Any] | None, name: str = "vectors") -> tuple[InputVector, ...]:
+    """``vectors`` as InputVectors: plain writable buffers are wrapped."""
+    if vectors is None:
+        return ()
+    if isinstance(vectors, (bytes, bytearray, memoryview, str)):
+        raise TypeError(f"{name} must be a list of Gio.InputVector or writable buffers, not a single "
+                        f"{type(vectors).__name__}")
+    try:
+        items = list(vectors)
+    except TypeError:
+        raise TypeError(f"{name} must be a list, not {type(vectors).__name__}") from None
+    return tuple(v if isinstance(v, InputVector) else InputVector(v) for v in items)
+
+
+def _control_list(messages: object, name: str) -> list[SocketControlMessage] | None:
+    if messages is None:
+        return None
+    from ._control import SocketControlMessage
+
+    if not isinstance(messages, (list, tuple)):
+        raise TypeError(f"{name} must be a list of Gio.SocketControlMessage or None")
+    for item in messages:
+        if not isinstance(item, SocketControlMessage):
+            raise TypeError(f"{name} items must be Gio.SocketControlMessage, not {type(item).__name__}")
+    return list(messages)
+
+
+class OutputMessage(Object):
+    """One datagram for ``send_messages`` (``GOutputMessage``).
+
+    ``address`` (``None``: the connected peer), ``vectors`` (OutputVectors or bytes-like
+    objects) and ``control_messages``; ``bytes_sent`` is filled in by ``send_messages``.
+    """
+
+    __slots__ = ("_address", "_control_messages", "_vectors", "bytes_sent")
+    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {}
+
+    def __init__(self, address: SocketAddress | None = None, vectors: Sequence[Any] | None = None,
+                 control_messages: Sequence[SocketControlMessage] | None = None) -> None:
+        self._address = _check_address(address)
+        self._vectors = output_vectors(vectors)
+        self._control_messages = _control_list(control_messages, "control_messages")
+        self.bytes_sent = 0
+        _changed()
+
+    @property
+    def address(self) -> SocketAddress | None:
+        """Destination, or ``None`` for the connected peer."""
+        return self._address
+
+    @address.setter
+    def address(self, address: SocketAddress | None) -> None:
+        self._address = _check_address(address)
+        _changed()
+
+    @property
+    def vectors(self) -> tuple[OutputVector, ...]:
+        """The data, in order (assign a new list to change it)."""
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, vectors: Sequence[Any]) -> None:
+        self._vectors = output_vectors(vectors)
+        _changed()
+
+    @property
+    def num_vectors(self) -> int:
+        """``len(vectors)``."""
+        return len(self._vectors)
+
+    @property
+    def control_messages(self) -> list[SocketControlMessage] | None:
+        """Control messages sent with the datagram, or ``None``."""
+        return self._control_messages
+
+    @control_messages.setter
+    def control_messages(self, messages: Sequence[SocketControlMessage] | None) -> None:
+        self._control_messages = _control_list(messages, "control_messages")
+        _changed()
+
+    @property
+    def num_control_messages(self) -> int:
+        """Number of control messages."""
+        return len(self._control_messages or ())
+
+    def __repr__(self) -> str:
+        return (f"<Gio.OutputMessage to {self._address} vectors={len(self._vectors)} "
+                f"bytes_sent={self.bytes_sent}>")
+
+
+class InputMessage(Object):
+    """Room for one datagram in ``receive_messages`` (``GInputMessage``).
+
+    ``vectors`` (InputVectors or writable buffers) receive the data. After the call,
+    ``address`` is the source, ``bytes_received`` the datagram's length in the vectors,
+    ``flags`` the kernel's message flags (``MSG_TRUNC`` when it did not fit) and, if
+    ``control_messages`` was given as a list, the control messages received (otherwise they
+    are discarded, any descriptors in them closed). ``payload`` is the data as ``bytes``.
+    """
+
+    __slots__ = ("_vectors", "address", "bytes_received", "control_messages", "flags")
+    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {}
+
+    def __init__(self, vectors: Sequence[Any] | None = None,
+                 control_messages: list[SocketControlMessage] | None = None) -> None:
+        self._vectors = input_vectors(vectors)
+        if control_messages is not None and not isinstance(control_messages, list):
+            raise TypeError("control_messages must be a list (to be filled in) or None")
+        self.control_messages = control_messages
+        self.address: SocketAddress | None = None
+        self.bytes_received = 0
+        self.flags = 0
+        _changed()
+
+    @property
+    def vectors(self) -> tuple[InputVector, ...]:
+        """Where the data goes, in order (assign a new list to change it)."""
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, vectors: Sequence[Any]) -> None:
+        self._vectors = input_vectors(vectors)
+        _changed()
+
+    @property
+    def num_vectors(self) -> int:
+        """``len(vectors)``."""
+        return len(self._vectors)
+
+    @property
+    def num_control_messages(self) -> int:
+        """Number of control messages received."""
+        return len(self.control_messages or ())
+
+    @property
+    def payload(self) -> bytes:
+        """The ``bytes_received`` bytes received, gathered from the vectors."""
+        return gather(self._vectors, self.bytes_received)
+
+    def __repr__(self) -> str:
+        return f"<Gio.InputMessage from {self.address} bytes_received={self.bytes_received}>"
+
+
+def gather(vectors: Sequence[InputVector], count: int) -> bytes:
+    """The first ``count`` bytes spread over ``vectors``."""
+    if len(vectors) == 1:
+        return bytes(memoryview(vectors[0].buffer)[:min(count, vectors[0].size)])
+    parts = []
+    for vector in vectors:
+        if count <= 0:
+            break
+        take = min(count, vector.size)
+        parts.append(memoryview(vector.buffer)[:take])
+        count -= take
+    return b"".join(parts)
+
+
+def _check_address(address: object) -> SocketAddress | None:
+    from ._address import SocketAddress
+
+    if address is not None and not isinstance(address, SocketAddress):
+        raise TypeError(f"address must be a Gio.SocketAddress or None, not {type(address).__name__}")
+    return address
