@@ -280,9 +280,9 @@ class InputBatch(_Batch):
         """Restore the in/out fields the kernel overwrote in the first ``count`` headers (one copy)."""
         ctypes.memmove(self.base, self.template, count * MMSGHDR_SIZE)
 
-    def name(self, index: int, length: int) -> bytes:
-        """The raw source address of message ``index``."""
-        return ctypes.string_at(ctypes.addressof(self.names) + index * SOCKADDR_STORAGE, length)
+    def names_bytes(self, count: int) -> bytes:
+        """The raw source addresses of the first ``count`` messages, ``SOCKADDR_STORAGE`` apart."""
+        return ctypes.string_at(ctypes.addressof(self.names), count * SOCKADDR_STORAGE)
 
     def control(self, index: int, length: int) -> bytes:
         """The raw control data of message ``index``."""

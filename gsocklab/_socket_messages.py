@@ -21,7 +21,17 @@ from ._enums import IOCondition, IOErrorEnum, PollableReturn, SocketFamily, Sock
 from ._errors import Error, from_errno, from_oserror, new_io_error
 from ._gobject import Object
 from ._messages import InputMessage, OutputMessage, input_vectors, output_vectors
-from ._mmsg import CONTROL_BUFFER, IOV_MAX, MMSGHDR_SIZE, RECVMMSG, SENDMMSG, InputBatch, OutputBatch, parse_cmsgs
+from ._mmsg import (
+    CONTROL_BUFFER,
+    IOV_MAX,
+    MMSGHDR_SIZE,
+    RECVMMSG,
+    SENDMMSG,
+    SOCKADDR_STORAGE,
+    InputBatch,
+    OutputBatch,
+    parse_cmsgs,
+)
 from ._results import ReceiveMessageResult
 
 if TYPE_CHECKING:
@@ -260,18 +270,20 @@ class SocketMessagesMixin(Object):
         got = self._batch_loop(RECVMMSG, batch.base, count, flags | _MSG_CMSG_CLOEXEC, timeout_us,
                                cancellable, _IN, _MESSAGE_IN)
         cache = self._raw_address_cache
-        for index, (message, (namelen, controllen, msg_flags, length)) in enumerate(
-                zip(messages, batch.results(got))):
+        names = batch.names_bytes(got)
+        offset = 0
+        for message, (namelen, _, msg_flags, length) in zip(messages, batch.results(got)):
             message.bytes_received = length
             message.flags = msg_flags
             if namelen:
-                raw = batch.name(index, namelen)
+                raw = names[offset:offset + namelen]
                 address = cache.get(raw)
                 message.address = address if address is not None else self._cache_raw_address(raw)
             else:
                 message.address = None
-            if message.control_messages is not None:
-                self._fill_control_messages(message, batch, index, controllen)
+            offset += SOCKADDR_STORAGE
+        if batch.controls:
+            self._fill_control_messages(messages, batch, got)
         return got
 
     def _cache_raw_address(self, raw: bytes) -> SocketAddress | None:
@@ -285,12 +297,16 @@ class SocketMessagesMixin(Object):
         return address
 
     @staticmethod
-    def _fill_control_messages(message: InputMessage, batch: InputBatch, index: int, length: int) -> None:
+    def _fill_control_messages(messages: list[InputMessage], batch: InputBatch, got: int) -> None:
+        """Deserialize the control data of the received messages that asked for it."""
         from ._control import deserialize_ancdata
 
-        controls = deserialize_ancdata(parse_cmsgs(batch.control(index, length))) if length else []
-        assert message.control_messages is not None
-        message.control_messages[:] = controls
+        for index, (_, controllen, _, _) in enumerate(batch.results(got)):
+            if index in batch.controls:
+                controls = deserialize_ancdata(parse_cmsgs(batch.control(index, controllen))) if controllen else []
+                target = messages[index].control_messages
+                assert target is not None
+                target[:] = controls
 
     def _receive_messages_one_by_one(self, messages: list[InputMessage], flags: int, timeout_us: int,
                                      cancellable: Cancellable | None) -> int:
