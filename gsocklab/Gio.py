@@ -3,6 +3,7 @@
 from ._address import InetAddress, InetSocketAddress, SocketAddress, UnixSocketAddress
 from ._cancellable import Cancellable
 from ._connection import SocketConnection, TcpConnection, UnixConnection
+from ._control import SocketControlMessage, UnixCredentialsMessage, UnixFDList, UnixFDMessage
 from ._credentials import Credentials
 from ._enums import (
     CredentialsType,
@@ -35,12 +36,16 @@ __all__ = [
     "Socket",
     "SocketAddress",
     "SocketConnection",
+    "SocketControlMessage",
     "SocketFamily",
     "SocketMsgFlags",
     "SocketProtocol",
     "SocketType",
     "TcpConnection",
     "UnixConnection",
+    "UnixCredentialsMessage",
+    "UnixFDList",
+    "UnixFDMessage",
     "UnixSocketAddress",
     "UnixSocketAddressType",
     "io_error_from_errno",

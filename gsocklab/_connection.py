@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket as _socket
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
@@ -11,6 +13,7 @@ from ._gobject import Object
 if TYPE_CHECKING:
     from ._address import SocketAddress
     from ._cancellable import Cancellable
+    from ._credentials import Credentials
     from ._socket import Socket
 
 __all__ = ["SocketConnection", "TcpConnection", "UnixConnection", "connection_for"]
@@ -106,9 +109,75 @@ class TcpConnection(SocketConnection):
 
 
 class UnixConnection(SocketConnection):
-    """A Unix stream connection (``GUnixConnection``)."""
+    """A Unix stream connection (``GUnixConnection``): passes descriptors and credentials."""
 
     __slots__ = ()
+
+    def send_fd(self, fd: int, cancellable: Cancellable | None = None) -> bool:
+        """Send a duplicate of ``fd`` to the peer (``SCM_RIGHTS`` with one NUL byte)."""
+        from ._control import UnixFDMessage
+
+        message = UnixFDMessage()
+        message.append_fd(fd)
+        try:
+            self._socket.send_message(None, None, [message], 0, cancellable)
+        finally:
+            for duplicate in message.steal_fds():
+                os.close(duplicate)  # the kernel holds its own reference once sent
+        return True
+
+    def receive_fd(self, cancellable: Cancellable | None = None) -> int:
+        """Receive one descriptor sent with ``send_fd``; the caller owns it (close-on-exec)."""
+        from ._control import UnixFDMessage
+
+        _, _, messages, _ = self._socket.receive_message(None, 0, cancellable)
+        fds = [fd for message in messages if isinstance(message, UnixFDMessage) for fd in message.steal_fds()]
+        if len(messages) != 1:
+            _close(fds)
+            raise new_io_error(IOErrorEnum.FAILED, f"Expecting 1 control message, got {len(messages)}")
+        if not isinstance(messages[0], UnixFDMessage):
+            raise new_io_error(IOErrorEnum.FAILED, "Unexpected type of ancillary data")
+        if len(fds) != 1:
+            _close(fds)
+            raise new_io_error(IOErrorEnum.FAILED, f"Expecting one fd, but got {len(fds)}")
+        return fds[0]
+
+    def send_credentials(self, cancellable: Cancellable | None = None) -> bool:
+        """Send this process's credentials (``SCM_CREDENTIALS`` with one NUL byte)."""
+        from ._control import UnixCredentialsMessage
+
+        self._socket.send_message(None, [b"\0"], [UnixCredentialsMessage.new()], 0, cancellable)
+        return True
+
+    def receive_credentials(self, cancellable: Cancellable | None = None) -> Credentials:
+        """Receive the credentials the peer sent with ``send_credentials`` (turns ``SO_PASSCRED`` on meanwhile)."""
+        from ._control import UnixCredentialsMessage
+
+        sock = self._socket
+        passcred = sock.get_option(_socket.SOL_SOCKET, _socket.SO_PASSCRED)[1]
+        if not passcred:
+            sock.set_option(_socket.SOL_SOCKET, _socket.SO_PASSCRED, 1)
+        try:
+            count, _, messages, _ = sock.receive_message([bytearray(1)], 0, cancellable)
+        finally:
+            if not passcred:
+                sock.set_option(_socket.SOL_SOCKET, _socket.SO_PASSCRED, 0)
+        if count != 1:
+            raise new_io_error(IOErrorEnum.FAILED,
+                               f"Expecting to read a single byte for receiving credentials but read {count} bytes")
+        if len(messages) != 1:
+            raise new_io_error(IOErrorEnum.FAILED, f"Expecting 1 control message, got {len(messages)}")
+        if not isinstance(messages[0], UnixCredentialsMessage):
+            raise new_io_error(IOErrorEnum.FAILED, "Unexpected type of ancillary data")
+        return messages[0].get_credentials()
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def connection_for(socket: Socket) -> Any:
