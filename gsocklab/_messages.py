@@ -2,9 +2,10 @@
 
 Pure data, as GLib's structs (``giotypes.h``), but holding Python buffers instead of raw
 pointers, so that — unlike with PyGObject — a vector can carry a ``bytearray`` and received
-data lands in it. Every change to a vector or message bumps a module-wide generation
-counter: the batched calls keep the native ``mmsghdr`` array they built for a list of
-messages and reuse it while nothing has changed (`generation`).
+data lands in it. Every change to an existing vector or message bumps a module-wide
+generation counter: the batched calls keep the native ``mmsghdr`` array they built for a
+list of messages and reuse it while nothing has changed (`generation`). Creating new
+objects changes nothing: they are not in any list a batch was built for.
 """
 
 from __future__ import annotations
@@ -71,7 +72,6 @@ class OutputVector(Object):
     def __init__(self, buffer: Any = b"", size: int | None = None) -> None:
         self._buffer = buffer
         self._size = _size(size, _nbytes(buffer, "buffer", writable=False))
-        _changed()
 
     @property
     def buffer(self) -> Any:
@@ -116,7 +116,6 @@ class InputVector(Object):
             buffer = bytearray(size)
         self._buffer = buffer
         self._size = _size(size, _nbytes(buffer, "buffer", writable=True))
-        _changed()
 
     @property
     def buffer(self) -> Any:
@@ -200,7 +199,6 @@ class OutputMessage(Object):
         self._vectors = output_vectors(vectors)
         self._control_messages = _control_list(control_messages, "control_messages")
         self.bytes_sent = 0
-        _changed()
 
     @property
     def address(self) -> SocketAddress | None:
@@ -257,19 +255,16 @@ class InputMessage(Object):
     are discarded, any descriptors in them closed). ``payload`` is the data as ``bytes``.
     """
 
-    __slots__ = ("_vectors", "address", "bytes_received", "control_messages", "flags")
+    __slots__ = ("_control_messages", "_vectors", "address", "bytes_received", "flags")
     _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {}
 
     def __init__(self, vectors: Sequence[Any] | None = None,
                  control_messages: list[SocketControlMessage] | None = None) -> None:
         self._vectors = input_vectors(vectors)
-        if control_messages is not None and not isinstance(control_messages, list):
-            raise TypeError("control_messages must be a list (to be filled in) or None")
-        self.control_messages = control_messages
+        self._control_messages = _receive_list(control_messages)
         self.address: SocketAddress | None = None
         self.bytes_received = 0
         self.flags = 0
-        _changed()
 
     @property
     def vectors(self) -> tuple[InputVector, ...]:
@@ -287,9 +282,19 @@ class InputMessage(Object):
         return len(self._vectors)
 
     @property
+    def control_messages(self) -> list[SocketControlMessage] | None:
+        """The list control messages are received into, or ``None`` to discard them."""
+        return self._control_messages
+
+    @control_messages.setter
+    def control_messages(self, messages: list[SocketControlMessage] | None) -> None:
+        self._control_messages = _receive_list(messages)
+        _changed()
+
+    @property
     def num_control_messages(self) -> int:
         """Number of control messages received."""
-        return len(self.control_messages or ())
+        return len(self._control_messages or ())
 
     @property
     def payload(self) -> bytes:
@@ -312,6 +317,12 @@ def gather(vectors: Sequence[InputVector], count: int) -> bytes:
         parts.append(memoryview(vector.buffer)[:take])
         count -= take
     return b"".join(parts)
+
+
+def _receive_list(messages: object) -> list[SocketControlMessage] | None:
+    if messages is not None and not isinstance(messages, list):
+        raise TypeError("control_messages must be a list (to be filled in) or None")
+    return messages
 
 
 def _check_address(address: object) -> SocketAddress | None:

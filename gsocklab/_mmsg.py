@@ -26,6 +26,7 @@ from ._enums import SocketFamily
 from ._messages import InputMessage, OutputMessage, generation
 
 __all__ = [
+    "COPIED",
     "IOV_MAX",
     "MMSGHDR_SIZE",
     "RECVMMSG",
@@ -41,6 +42,7 @@ __all__ = [
 SOCKADDR_STORAGE: Final = 128
 CONTROL_BUFFER: Final = 2048  # GLib's control buffer per received message
 _SIZE_T: Final = ctypes.sizeof(ctypes.c_size_t)
+COPIED: Final = object()  # marks a batch whose data was copied or serialized: rebuilt every call
 
 
 class iovec(ctypes.Structure):
@@ -84,6 +86,9 @@ def _results_struct() -> struct.Struct:
 
 
 _RESULTS: Final = _results_struct()
+MSG_LEN_OFFSET: Final = mmsghdr.msg_len.offset
+MSG_FLAGS_OFFSET: Final = msghdr.msg_flags.offset
+MSG_NAMELEN_OFFSET: Final = msghdr.msg_namelen.offset
 
 
 def _libc_function(name: str) -> Any:
@@ -178,13 +183,18 @@ def parse_cmsgs(raw: bytes) -> list[tuple[int, int, bytes]]:
 # -- batches -------------------------------------------------------------------------------------
 
 def _pointer(buffer: Any, keep: list[Any]) -> int:
-    """The address of ``buffer``'s data, keeping whatever holds it alive in ``keep``."""
+    """The address of ``buffer``'s data, keeping whatever holds it alive in ``keep``.
+
+    A read-only view of something other than ``bytes`` has no pointer ctypes can take: it
+    is copied, and the batch holding the copy must not be reused (``keep`` gets `COPIED`).
+    """
     if isinstance(buffer, bytes):
         pointer = ctypes.c_char_p(buffer)
         keep.append(pointer)
         return ctypes.cast(pointer, ctypes.c_void_p).value or 0
     view = memoryview(buffer)
     if view.readonly:
+        keep.append(COPIED)
         return _pointer(view.tobytes(), keep)
     if view.nbytes == 0:
         return 0
@@ -196,7 +206,7 @@ def _pointer(buffer: Any, keep: list[Any]) -> int:
 class _Batch:
     """An ``mmsghdr`` array for one list of messages, valid while nothing changes."""
 
-    __slots__ = ("array", "base", "generation", "keep", "messages")
+    __slots__ = ("array", "base", "generation", "keep", "messages", "reusable", "words")
 
     def __init__(self, messages: list[Any]) -> None:
         self.messages = messages
@@ -204,10 +214,12 @@ class _Batch:
         self.array = (mmsghdr * max(len(messages), 1))()
         self.base = ctypes.addressof(self.array)
         self.keep: list[Any] = []
+        self.reusable = True  # subclasses clear it when the batch holds copies of mutable state
+        self.words: memoryview | None = None
 
     def matches(self, messages: Sequence[Any]) -> bool:
-        """Whether this batch still describes ``messages`` exactly."""
-        return self.generation == generation() and self.messages == messages
+        """Whether this batch still describes ``messages`` exactly (and may be reused at all)."""
+        return self.reusable and self.generation == generation() and self.messages == messages
 
     def _iovecs(self, vectors: Sequence[Any]) -> tuple[int, int]:
         if not vectors:
@@ -222,6 +234,14 @@ class _Batch:
     def results(self, count: int) -> Any:
         """``(namelen, controllen, flags, msg_len)`` for the first ``count`` messages."""
         return _RESULTS.iter_unpack(memoryview(self.array).cast("B")[:count * MMSGHDR_SIZE])
+
+    def column(self, offset: int, count: int) -> list[int]:
+        """One 32-bit field (at byte ``offset`` of each header) of the first ``count`` headers."""
+        words = self.words
+        if words is None:
+            words = self.words = memoryview(self.array).cast("B").cast("I")
+        step = MMSGHDR_SIZE // 4
+        return words[offset // 4:count * step:step].tolist()
 
 
 class OutputBatch(_Batch):
@@ -249,8 +269,13 @@ class OutputBatch(_Batch):
             if message.control_messages:
                 from ._control import serialize_control_messages
 
+                # Serialized now: a later change to the messages (fds appended or closed)
+                # cannot be seen, so this batch is never reused.
                 control = pack_cmsgs(serialize_control_messages(message.control_messages))
                 hdr.msg_control, hdr.msg_controllen = _pointer(control, self.keep), len(control)
+                self.reusable = False
+        if COPIED in self.keep:
+            self.reusable = False
 
 
 class InputBatch(_Batch):
@@ -275,6 +300,7 @@ class InputBatch(_Batch):
                 self.controls[index] = control
                 hdr.msg_control, hdr.msg_controllen = ctypes.addressof(control), CONTROL_BUFFER
         self.template = bytes(self.array)
+        self.reusable = COPIED not in self.keep
 
     def rearm(self, count: int) -> None:
         """Restore the in/out fields the kernel overwrote in the first ``count`` headers (one copy)."""

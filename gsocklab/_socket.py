@@ -41,8 +41,8 @@ from ._wait import ConditionPoller, effective_timeout_ms, poll_now, timed_out_er
 
 __all__ = ["Socket"]
 
-MSG_NOSIGNAL = getattr(_socket, "MSG_NOSIGNAL", 0)
-_MSG_CMSG_CLOEXEC = getattr(_socket, "MSG_CMSG_CLOEXEC", 0)
+MSG_NOSIGNAL = int(getattr(_socket, "MSG_NOSIGNAL", 0))  # a plain int: an IntFlag costs on every call
+_MSG_CMSG_CLOEXEC = int(getattr(_socket, "MSG_CMSG_CLOEXEC", 0))
 _CLOEXEC_NONBLOCK = getattr(_socket, "SOCK_CLOEXEC", 0) | getattr(_socket, "SOCK_NONBLOCK", 0)
 _OS_TYPE = {
     SocketType.STREAM: _socket.SOCK_STREAM,

@@ -25,11 +25,15 @@ from ._mmsg import (
     CONTROL_BUFFER,
     IOV_MAX,
     MMSGHDR_SIZE,
+    MSG_FLAGS_OFFSET,
+    MSG_LEN_OFFSET,
+    MSG_NAMELEN_OFFSET,
     RECVMMSG,
     SENDMMSG,
     SOCKADDR_STORAGE,
     InputBatch,
     OutputBatch,
+    decode_sockaddr,
     parse_cmsgs,
 )
 from ._results import ReceiveMessageResult
@@ -43,7 +47,7 @@ __all__ = ["DatagramBased", "SocketMessagesMixin"]
 
 _IN, _OUT = IOCondition.IN, IOCondition.OUT
 _MESSAGE_IN, _MESSAGE_OUT = "Error receiving message: ", "Error sending message: "
-_MSG_CMSG_CLOEXEC = getattr(_socket, "MSG_CMSG_CLOEXEC", 0)
+_MSG_CMSG_CLOEXEC = int(getattr(_socket, "MSG_CMSG_CLOEXEC", 0))
 _new_tuple = tuple.__new__
 
 
@@ -216,8 +220,8 @@ class SocketMessagesMixin(Object):
             self._out_batch = batch
         sent = self._batch_loop(SENDMMSG, batch.base, min(len(messages), IOV_MAX), flags, timeout_us,
                                 cancellable, _OUT, _MESSAGE_OUT)
-        for message, result in zip(messages, batch.results(sent)):
-            message.bytes_sent = result[3]
+        for message, length in zip(messages, batch.column(MSG_LEN_OFFSET, sent)):
+            message.bytes_sent = length
         return sent
 
     def _send_messages_one_by_one(self, messages: list[OutputMessage], flags: int, timeout_us: int,
@@ -269,31 +273,38 @@ class SocketMessagesMixin(Object):
             batch.rearm(count)
         got = self._batch_loop(RECVMMSG, batch.base, count, flags | _MSG_CMSG_CLOEXEC, timeout_us,
                                cancellable, _IN, _MESSAGE_IN)
-        cache = self._raw_address_cache
+        lengths = batch.column(MSG_LEN_OFFSET, got)
+        all_flags = batch.column(MSG_FLAGS_OFFSET, got)
+        namelens = batch.column(MSG_NAMELEN_OFFSET, got)
         names = batch.names_bytes(got)
-        offset = 0
-        for message, (namelen, _, msg_flags, length) in zip(messages, batch.results(got)):
-            message.bytes_received = length
-            message.flags = msg_flags
-            if namelen:
-                raw = names[offset:offset + namelen]
-                address = cache.get(raw)
-                message.address = address if address is not None else self._cache_raw_address(raw)
-            else:
-                message.address = None
-            offset += SOCKADDR_STORAGE
+        first = names[:SOCKADDR_STORAGE]
+        # One source for the whole batch, the common case: same bytes and same length in every slot.
+        if got and names == first * got and namelens.count(namelens[0]) == got:
+            address = self._raw_address(first[:namelens[0]]) if namelens[0] else None
+            for message, length, msg_flags in zip(messages, lengths, all_flags):
+                message.bytes_received = length
+                message.flags = msg_flags
+                message.address = address
+        else:
+            offset = 0
+            for message, length, msg_flags, namelen in zip(messages, lengths, all_flags, namelens):
+                message.bytes_received = length
+                message.flags = msg_flags
+                message.address = self._raw_address(names[offset:offset + namelen]) if namelen else None
+                offset += SOCKADDR_STORAGE
         if batch.controls:
             self._fill_control_messages(messages, batch, got)
         return got
 
-    def _cache_raw_address(self, raw: bytes) -> SocketAddress | None:
-        from ._mmsg import decode_sockaddr
-
-        address = self._source_address(decode_sockaddr(raw))
+    def _raw_address(self, raw: bytes) -> SocketAddress | None:
+        """The address for a raw source sockaddr, through an 8-entry cache (GLib's)."""
         cache = self._raw_address_cache
-        if len(cache) >= 8:
-            del cache[next(iter(cache))]
-        cache[raw] = address
+        address = cache.get(raw)
+        if address is None:
+            address = self._source_address(decode_sockaddr(raw))
+            if len(cache) >= 8:
+                del cache[next(iter(cache))]
+            cache[raw] = address
         return address
 
     @staticmethod
@@ -317,9 +328,9 @@ class SocketMessagesMixin(Object):
                 timeout_us - int((time.monotonic() - start) * 1e6), 1)
             buffers: list[Any] = [memoryview(v.buffer)[:v.size] for v in message.vectors] or [bytearray(1)]
             try:
+                message.flags = flags  # GLib: the call's flags in, the kernel's out
                 received, ancdata, message.flags, source = self._io(
-                    _IN, wait, cancellable, _MESSAGE_IN, self._recvmsg_into, buffers, CONTROL_BUFFER,
-                    flags | message.flags)
+                    _IN, wait, cancellable, _MESSAGE_IN, self._recvmsg_into, buffers, CONTROL_BUFFER, flags)
             except Error as exc:
                 if index and exc.code in (IOErrorEnum.WOULD_BLOCK, IOErrorEnum.TIMED_OUT):
                     return index
