@@ -31,12 +31,13 @@ from ._address import SocketAddress, address_from_sockaddr
 from ._args import UINT_MAX, check_cancellable, data_arg, enum_arg, int_arg, os_sockaddr, size_arg
 from ._cancellable import Cancellable
 from ._credentials import UCRED, Credentials
-from ._enums import IOCondition, IOErrorEnum, SocketFamily, SocketProtocol, SocketType
+from ._enums import IOCondition, IOErrorEnum, PollableReturn, SocketFamily, SocketProtocol, SocketType
 from ._errors import Error, from_errno, from_oserror, new_io_error
 from ._mmsg import RECVMMSG, InputBatch, OutputBatch
 from ._results import OptionResult, ReceiveFromResult, ReceiveResult
 from ._socket_messages import DatagramBased, SocketMessagesMixin
 from ._socket_options import SocketOptionsMixin
+from ._source import AsyncSocketMixin, SocketSource
 from ._wait import ConditionPoller, effective_timeout_ms, poll_now, timed_out_error
 
 __all__ = ["Socket"]
@@ -86,7 +87,7 @@ def _writable_view(buffer: object) -> memoryview:
     return view
 
 
-class Socket(SocketMessagesMixin, SocketOptionsMixin, DatagramBased):  # type: ignore[misc]
+class Socket(SocketMessagesMixin, SocketOptionsMixin, AsyncSocketMixin, DatagramBased):  # type: ignore[misc]
     """A network socket with GLib's ``GSocket`` API and semantics.
 
     Create one with ``Socket.new(family, type, protocol)``, adopt a descriptor with
@@ -130,6 +131,7 @@ class Socket(SocketMessagesMixin, SocketOptionsMixin, DatagramBased):  # type: i
         self._last_source: Any = ()  # never equal to a sockaddr
         self._raw_address_cache: dict[bytes, SocketAddress | None] = {}
         self._out_batch: OutputBatch | None = None
+        self._sources: set[SocketSource] = set()
         self._in_batch: InputBatch | None = None
         self._last_source_address: SocketAddress | None = None
         self._last_to_native: Any = None
@@ -425,6 +427,9 @@ class Socket(SocketMessagesMixin, SocketOptionsMixin, DatagramBased):  # type: i
         first, also in non-blocking mode (GLib >= 2.86). Errors: "Error accepting connection:
         Invalid argument" on a socket that is not listening.
         """
+        return self._accept(cancellable, self._blocking)
+
+    def _accept(self, cancellable: Cancellable | None, blocking: bool) -> Socket:
         self._check_io(cancellable)
         sock = self._sock
         assert sock is not None
@@ -433,7 +438,7 @@ class Socket(SocketMessagesMixin, SocketOptionsMixin, DatagramBased):  # type: i
                 new_sock, _ = sock.accept()
                 break
             except BlockingIOError:
-                if not self._blocking:
+                if not blocking:
                     raise from_errno(errno.EWOULDBLOCK) from None
             except OSError as exc:
                 raise from_oserror(exc, "Error accepting connection: ") from exc
@@ -729,6 +734,8 @@ class Socket(SocketMessagesMixin, SocketOptionsMixin, DatagramBased):  # type: i
         if self._closed:
             return True
         sock = self._check_socket()
+        for source in list(self._sources):  # out of their loops before the descriptor goes
+            source._socket_closing()
         try:
             sock.close()
         except OSError as exc:
@@ -815,6 +822,25 @@ class Socket(SocketMessagesMixin, SocketOptionsMixin, DatagramBased):  # type: i
         except OSError as exc:
             raise from_oserror(exc, "Unable to read socket credentials: ") from exc
         return Credentials._from_ucred(data)
+
+    # -- hooks for the sources and async mixin ----------------------------------------------
+
+    def _mark_timed_out(self) -> None:
+        """A source's ready time passed: the next I/O call fails once with ``TIMED_OUT``."""
+        self._timed_out = True
+        self._usable = False
+
+    def _nonblocking(self, name: str, *args: Any) -> Any:
+        """``send_to`` or ``accept`` in non-blocking mode, whatever the socket's flag says."""
+        if name == "send_to":
+            address, buffer, cancellable = args
+            result, sent = self.send_message_with_timeout(address, [data_arg(buffer)], None, 0, 0, cancellable)
+            if result == PollableReturn.WOULD_BLOCK:
+                raise from_errno(errno.EWOULDBLOCK)
+            return sent
+        if name == "accept":
+            return self._accept(args[0], blocking=False)
+        raise ValueError(f"no non-blocking form of {name!r}")
 
     # -- message system calls, for the messages mixin ------------------------------------------
 
