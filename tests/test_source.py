@@ -3,16 +3,11 @@
 GLib references: §1.6 (sources), §6.1 rows 3 and 17 (``/socket/ipv4_async``,
 ``/socket/source-postmortem``), §6.2 items 51-52 (c02, E15), A.16 (cancellable child).
 Every await is bounded by ``asyncio.wait_for(…, 5)``.
-
-Until `Socket` inherits `AsyncSocketMixin`, the autouse `_wiring` fixture grafts the mixin
-and the hooks it needs onto ``Gio.Socket`` (see `_shim`); once the real wiring is in, the
-same tests run against it untouched, and `test_socket_is_wired` stops being skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -30,61 +25,9 @@ E = Gio.IOErrorEnum
 LIMIT = 5  # seconds: the bound on every await
 _R = TypeVar("_R")
 
-WIRED = issubclass(Gio.Socket, AsyncSocketMixin)
 
-
-def _has_sources_hook() -> bool:
-    sock = Gio.Socket.new(F.IPV4, T.DATAGRAM, P.DEFAULT)
-    try:
-        return hasattr(sock, "_sources")
-    finally:
-        sock.close()
-
-
-# -- the temporary wiring ----------------------------------------------------------------------
-
-def _shim(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What the lead adds to `Socket`, grafted on for as long as it is missing."""
-    if not WIRED:
-        for name, value in vars(AsyncSocketMixin).items():
-            if inspect.isfunction(value):
-                monkeypatch.setattr(Gio.Socket, name, value, raising=False)
-    if not hasattr(Gio.Socket, "_mark_timed_out"):
-        def _mark_timed_out(self: Any) -> None:
-            self._timed_out = True
-            self._usable = False
-
-        monkeypatch.setattr(Gio.Socket, "_mark_timed_out", _mark_timed_out, raising=False)
-    if not hasattr(Gio.Socket, "_nonblocking"):
-        def _nonblocking(self: Any, name: str, *args: Any) -> Any:
-            blocking = self.get_blocking()  # fine in a single-threaded test, not in the library
-            self.set_blocking(False)
-            try:
-                return getattr(self, name)(*args)
-            finally:
-                self.set_blocking(blocking)
-
-        monkeypatch.setattr(Gio.Socket, "_nonblocking", _nonblocking, raising=False)
-    if not _has_sources_hook():
-        original_close = Gio.Socket.close
-
-        def close(self: Any) -> bool:
-            for source in tuple(self._sources):
-                source._socket_closing()
-            return original_close(self)  # type: ignore[no-any-return]
-
-        sources = property(lambda self: self.__dict__.setdefault("_shim_sources", set()))
-        monkeypatch.setattr(Gio.Socket, "_sources", sources, raising=False)
-        monkeypatch.setattr(Gio.Socket, "close", close)
-
-
-@pytest.fixture(autouse=True)
-def _wiring(monkeypatch: pytest.MonkeyPatch) -> None:
-    _shim(monkeypatch)
-
-
-@pytest.mark.skipif(not WIRED, reason="Socket does not inherit AsyncSocketMixin yet")
 def test_socket_is_wired() -> None:
+    """`Socket` inherits `AsyncSocketMixin` and has the hooks it needs."""
     sock = Gio.Socket.new(F.IPV4, T.DATAGRAM, P.DEFAULT)
     try:
         assert isinstance(sock._sources, set)
@@ -92,9 +35,8 @@ def test_socket_is_wired() -> None:
         assert callable(sock._mark_timed_out)
         assert callable(sock._nonblocking)
         assert type(sock).create_source is AsyncSocketMixin.create_source
-        if hasattr(Gio, "DatagramBased"):
-            sock.set_timeout(0)
-            assert isinstance(Gio.DatagramBased.create_source(sock, IN, None), SocketSource)
+        sock.set_timeout(0)
+        assert isinstance(Gio.DatagramBased.create_source(sock, IN, None), SocketSource)
     finally:
         sock.close()
 
@@ -890,7 +832,6 @@ def test_receive_async_cancelled_from_another_thread(sockets: Sockets) -> None:
     run(main)
 
 
-@pytest.mark.skipif(not hasattr(Gio, "InputMessage"), reason="no Gio.InputMessage yet")
 def test_messages_async(sockets: Sockets) -> None:
     a, b = sockets.udp_pair()
     a.set_timeout(0)
