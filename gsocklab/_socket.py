@@ -31,14 +31,15 @@ from ._address import SocketAddress, address_from_sockaddr
 from ._args import UINT_MAX, check_cancellable, data_arg, enum_arg, int_arg, os_sockaddr, size_arg
 from ._cancellable import Cancellable
 from ._credentials import UCRED, Credentials
-from ._enums import IOCondition, IOErrorEnum, PollableReturn, SocketFamily, SocketProtocol, SocketType
+from ._enums import IOCondition, IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ._errors import Error, from_errno, from_oserror, new_io_error
 from ._mmsg import RECVMMSG, InputBatch, OutputBatch
 from ._results import OptionResult, ReceiveFromResult, ReceiveResult
 from ._socket_messages import DatagramBased, SocketMessagesMixin
 from ._socket_options import SocketOptionsMixin
+from ._socket_wait import SocketWaitMixin
 from ._source import AsyncSocketMixin, SocketSource
-from ._wait import ConditionPoller, effective_timeout_ms, poll_now, timed_out_error
+from ._wait import ConditionPoller, timed_out_error
 
 __all__ = ["Socket"]
 
@@ -87,7 +88,9 @@ def _writable_view(buffer: object) -> memoryview:
     return view
 
 
-class Socket(SocketMessagesMixin, SocketOptionsMixin, AsyncSocketMixin, DatagramBased):  # type: ignore[misc]
+class Socket(  # type: ignore[misc]
+    SocketWaitMixin, SocketMessagesMixin, SocketOptionsMixin, AsyncSocketMixin, DatagramBased
+):
     """A network socket with GLib's ``GSocket`` API and semantics.
 
     Create one with ``Socket.new(family, type, protocol)``, adopt a descriptor with
@@ -315,68 +318,6 @@ class Socket(SocketMessagesMixin, SocketOptionsMixin, AsyncSocketMixin, Datagram
         if cancellable is not None:
             check_cancellable(cancellable)
             cancellable.set_error_if_cancelled()
-
-    # -- waiting --------------------------------------------------------------------------
-
-    def _wait(self, condition: int, timeout_us: int, cancellable: Cancellable | None) -> int:
-        """``condition_timed_wait`` without the checks: returns the ``revents`` seen."""
-        poller = self._poller
-        if poller is None:  # closed by another thread while this one waited
-            raise new_io_error(IOErrorEnum.CLOSED, "Socket is already closed")
-        return poller.wait(condition, effective_timeout_ms(self._timeout, timeout_us), cancellable)
-
-    def _block(self, condition: int, timeout_us: int, start: float, cancellable: Cancellable | None) -> None:
-        """GLib's ``block_on_timeout``: wait for ``condition`` within the call's deadline.
-
-        ``timeout_us == 0`` means non-blocking: ``WOULD_BLOCK``. A positive ``timeout_us`` is a
-        deadline for the whole call, measured from ``start``; negative waits as long as the
-        socket timeout allows.
-        """
-        if timeout_us == 0:
-            raise from_errno(errno.EWOULDBLOCK)
-        if timeout_us > 0:
-            left = timeout_us - int((time.monotonic() - start) * 1_000_000)
-            if left <= 0:
-                raise timed_out_error()
-            self._wait(condition, left, cancellable)
-        else:
-            self._wait(condition, -1, cancellable)
-
-    def condition_check(self, condition: IOCondition | int) -> IOCondition:
-        """The subset of ``condition`` that holds now, plus any ``ERR``/``HUP``/``NVAL`` the OS reports.
-
-        Never blocks. A closed or uninitialised socket reports ``0``.
-        """
-        condition = int_arg(condition, "condition")
-        if not self._usable and (self._closed or not self._inited or self._construct_error is not None):
-            return IOCondition(0)
-        return poll_now(self._fd, condition)
-
-    def condition_wait(  # type: ignore[override]
-        self, condition: IOCondition | int, cancellable: Cancellable | None = None
-    ) -> bool:
-        """Wait until ``condition`` holds; same as ``condition_timed_wait(condition, -1, …)``."""
-        return self.condition_timed_wait(condition, -1, cancellable)
-
-    def condition_timed_wait(
-        self, condition: IOCondition | int, timeout_us: int, cancellable: Cancellable | None = None
-    ) -> bool:
-        """Wait up to ``timeout_us`` microseconds until ``condition`` holds; return ``True``.
-
-        Millisecond resolution (``timeout_us`` is truncated; 0..999 polls once). ``-1`` waits
-        forever. The socket ``timeout`` applies even to non-blocking sockets and wins when
-        it is shorter in whole seconds. Fails ``TIMED_OUT`` "Socket I/O timed out" when the
-        time passes and ``CANCELLED`` when ``cancellable`` is (or becomes) cancelled. Also
-        returns ``True`` when only ``ERR`` or ``HUP`` fired: the next I/O call reports why.
-        """
-        condition = int_arg(condition, "condition")
-        timeout_us = int_arg(timeout_us, "timeout_us")
-        check_cancellable(cancellable)
-        self._check_socket()
-        if cancellable is not None:
-            cancellable.set_error_if_cancelled()
-        self._wait(condition, timeout_us, cancellable)
-        return True
 
     # -- connection establishment ---------------------------------------------------------
 
@@ -822,25 +763,6 @@ class Socket(SocketMessagesMixin, SocketOptionsMixin, AsyncSocketMixin, Datagram
         except OSError as exc:
             raise from_oserror(exc, "Unable to read socket credentials: ") from exc
         return Credentials._from_ucred(data)
-
-    # -- hooks for the sources and async mixin ----------------------------------------------
-
-    def _mark_timed_out(self) -> None:
-        """A source's ready time passed: the next I/O call fails once with ``TIMED_OUT``."""
-        self._timed_out = True
-        self._usable = False
-
-    def _nonblocking(self, name: str, *args: Any) -> Any:
-        """``send_to`` or ``accept`` in non-blocking mode, whatever the socket's flag says."""
-        if name == "send_to":
-            address, buffer, cancellable = args
-            result, sent = self.send_message_with_timeout(address, [data_arg(buffer)], None, 0, 0, cancellable)
-            if result == PollableReturn.WOULD_BLOCK:
-                raise from_errno(errno.EWOULDBLOCK)
-            return sent
-        if name == "accept":
-            return self._accept(args[0], blocking=False)
-        raise ValueError(f"no non-blocking form of {name!r}")
 
     # -- message system calls, for the messages mixin ------------------------------------------
 
