@@ -1,0 +1,418 @@
+"""The observer hook: socket calls reported to observers, at no cost when nobody listens.
+
+An unobserved socket is a plain `Socket`: its methods are not wrapped and not a single
+check is added to them. When an observer is attached to a socket (`attach`), or to every
+socket in the process (`add_global`), the socket's class is switched to an observed subclass (`observed_class`),
+whose methods time the call, let it run unchanged, and report it with
+``observer.on_call(sock, op, t0_ns, duration_ns, waited_ns, nbytes, peer, payload, error, extra)``
+(see `SocketObserver`). When the last observer goes, the socket becomes a plain `Socket`
+again. An observer that raises is detached everywhere and the error logged on logger
+``gsocklab``: it can never make a socket call fail.
+
+`CALLS` counts the reports delivered, so tests can check that no observer work happens
+when none is attached.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import weakref
+from collections.abc import Callable
+from time import monotonic_ns
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ._errors import Error
+
+if TYPE_CHECKING:
+    from ._address import SocketAddress
+    from ._socket import Socket
+
+__all__ = [
+    "CALLS",
+    "SocketObserver",
+    "add_global",
+    "address_text",
+    "attach",
+    "detach",
+    "observed_class",
+    "observers_of",
+    "plain_class",
+    "remove_global",
+    "watch_new",
+]
+
+_log = logging.getLogger("gsocklab")
+_lock = threading.RLock()
+_global: list[SocketObserver] = []
+_live: weakref.WeakSet[Socket] = weakref.WeakSet()
+CALLS = [0]  # reports delivered (a list so the count can be read through the module)
+
+
+class SocketObserver(Protocol):
+    """What an observer provides: one method, called after every socket call.
+
+    ``op`` is the Gio method name; ``t0_ns`` is ``time.monotonic_ns()`` at the start;
+    ``waited_ns`` the time spent waiting inside the call; ``nbytes``, ``peer`` (an address)
+    and ``payload`` (a bytes-like object — copy what you keep) may be ``None``; ``error`` is
+    the ``GLib.Error`` the call raised, if any; ``extra`` is ``None`` or a dict with any of
+    ``blocking``, ``timeout``, ``condition``, ``ready``, ``flags``, ``value``,
+    ``messages`` + ``count`` (batched calls) and ``vectors`` (message calls).
+    """
+
+    def on_call(self, sock: Socket, op: str, t0_ns: int, duration_ns: int, waited_ns: int, nbytes: int | None,
+                peer: SocketAddress | None, payload: Any, error: Error | None,
+                extra: dict[str, Any] | None) -> None: ...
+
+
+def address_text(address: SocketAddress | None) -> str | None:
+    """How the log shows an address: ``127.0.0.1:5000``, ``[::1]:5000``, a unix path."""
+    if address is None:
+        return None
+    from ._address import InetSocketAddress, UnixSocketAddress
+
+    if isinstance(address, InetSocketAddress):
+        host = address.get_address().to_string()
+        return f"[{host}]:{address.get_port()}" if ":" in host else f"{host}:{address.get_port()}"
+    if isinstance(address, UnixSocketAddress):
+        return address.to_string()
+    return str(address)
+
+
+# -- the registry ---------------------------------------------------------------------------------
+
+def observers_of(sock: Socket) -> tuple[SocketObserver, ...]:
+    """The observers a socket reports to (global ones first)."""
+    own: tuple[SocketObserver, ...] = getattr(sock, "_own_observers", ())
+    return tuple(_global) + tuple(o for o in own if o not in _global)
+
+
+def _refresh(sock: Socket) -> None:
+    """Switch ``sock`` to its observed class or back, to match its observers."""
+    observers = observers_of(sock)
+    sock._observers = observers
+    plain = plain_class(type(sock))
+    sock.__class__ = observed_class(plain) if observers else plain
+
+
+def watch_new(sock: Socket) -> None:
+    """Called for every new socket: remember it, and observe it if global observers exist."""
+    _live.add(sock)
+    if _global:
+        with _lock:
+            _refresh(sock)
+
+
+def add_global(observer: SocketObserver) -> None:
+    """Report every call of every socket in the process, existing and future, to ``observer``."""
+    with _lock:
+        if observer not in _global:
+            _global.append(observer)
+        for sock in list(_live):
+            _refresh(sock)
+
+
+def remove_global(observer: SocketObserver) -> None:
+    """Stop reporting to ``observer`` as a global observer."""
+    with _lock:
+        if observer in _global:
+            _global.remove(observer)
+        for sock in list(_live):
+            _refresh(sock)
+
+
+def attach(sock: Socket, observer: SocketObserver) -> None:
+    """Report the calls of ``sock`` to ``observer``."""
+    with _lock:
+        own = getattr(sock, "_own_observers", ())
+        if observer not in own:
+            sock._own_observers = (*own, observer)  # type: ignore[attr-defined]
+        _refresh(sock)
+
+
+def detach(sock: Socket, observer: SocketObserver) -> None:
+    """Stop reporting the calls of ``sock`` to ``observer`` (global observation aside)."""
+    with _lock:
+        sock._own_observers = tuple(  # type: ignore[attr-defined]
+            o for o in getattr(sock, "_own_observers", ()) if o is not observer)
+        _refresh(sock)
+
+
+def _drop(observer: SocketObserver) -> None:
+    """Detach an observer that raised, from everything."""
+    with _lock:
+        if observer in _global:
+            _global.remove(observer)
+        for sock in list(_live):
+            own = getattr(sock, "_own_observers", ())
+            if observer in own:
+                sock._own_observers = tuple(o for o in own if o is not observer)  # type: ignore[attr-defined]
+            _refresh(sock)
+
+
+def _report(sock: Any, op: str, t0: int, waited: int, nbytes: int | None, peer: Any, payload: Any,
+            error: Error | None, extra: dict[str, Any] | None) -> None:
+    """Deliver one call to the socket's observers; an observer that raises is dropped."""
+    duration = monotonic_ns() - t0
+    for observer in sock._observers:
+        CALLS[0] += 1
+        try:
+            observer.on_call(sock, op, t0, duration, waited, nbytes, peer, payload, error, extra)
+        except Exception:
+            _log.exception("socket observer %r raised and was detached", observer)
+            _drop(observer)
+
+
+# -- the observed class ------------------------------------------------------------------------------
+
+def _peer(sock: Any) -> Any:
+    """The connected peer of ``sock`` for the log, or ``None``."""
+    if sock._remote_address is None and (sock._connected_read or sock._connected_write):
+        try:
+            sock.get_remote_address()
+        except Error:
+            return None
+    return sock._remote_address
+
+
+Extract = Callable[[Any, tuple[Any, ...], dict[str, Any], Any], tuple[Any, Any, Any, Any]]
+
+
+def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str, default: Any = None) -> Any:
+    if len(args) > index:
+        return args[index]
+    return kwargs.get(name, default)
+
+
+def _wrap(plain: type, name: str, extract: Extract) -> Callable[..., Any]:
+    """An observed version of ``plain.<name>``: ``extract`` gives (nbytes, peer, payload, extra)."""
+    base = getattr(plain, name)
+
+    @functools.wraps(base)
+    def observed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        self._waited_ns = 0
+        t0 = monotonic_ns()
+        try:
+            result = base(self, *args, **kwargs)
+        except Error as error:
+            try:
+                nbytes, peer, payload, extra = extract(self, args, kwargs, None)
+            except Exception:
+                nbytes = peer = payload = extra = None
+            _report(self, name, t0, self._waited_ns, None, peer, None, error, extra)
+            raise
+        nbytes, peer, payload, extra = extract(self, args, kwargs, result)
+        _report(self, name, t0, self._waited_ns, nbytes, peer, payload, None, extra)
+        return result
+
+    return observed
+
+
+def _nothing(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
+    return None, None, None, None
+
+
+def _value(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
+    return None, None, None, {"value": args[0] if args else next(iter(kwargs.values()), None)}
+
+
+def _address_arg(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
+    return None, _arg(args, kwargs, 0, "address"), None, None
+
+
+def _accepted(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
+    return None, None if result is None else _peer(result), None, None
+
+
+def _group(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
+    group = _arg(args, kwargs, 0, "group")
+    iface = _arg(args, kwargs, 2, "iface")
+    return None, None, None, {"value": f"{group}{'%' + iface if iface else ''}"}
+
+
+def _condition(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
+    extra: dict[str, Any] = {"condition": int(_arg(args, kwargs, 0, "condition", 0))}
+    if len(args) > 1 and isinstance(args[1], int):
+        extra["timeout"] = args[1] / 1e6 if args[1] >= 0 else None
+    if result is not None:
+        extra["ready"] = int(result) if not isinstance(result, bool) else sock._last_revents
+    return None, None, None, extra
+
+
+def _sent(peer_index: int | None, data_index: int,
+          blocking_index: int | None = None) -> Extract:
+    def extract(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
+        peer = _arg(args, kwargs, peer_index, "address") if peer_index is not None else None
+        extra = None if blocking_index is None else {"blocking": bool(_arg(args, kwargs, blocking_index, "blocking"))}
+        return result, peer if peer is not None else _peer(sock), _arg(args, kwargs, data_index, "buffer"), extra
+    return extract
+
+
+def _received(blocking_index: int | None = None, timeout_index: int | None = None) -> Extract:
+    def extract(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
+        extra: dict[str, Any] | None = None
+        if blocking_index is not None:
+            extra = {"blocking": bool(_arg(args, kwargs, blocking_index, "blocking"))}
+        if timeout_index is not None:
+            timeout_us = _arg(args, kwargs, timeout_index, "timeout_us", -1)
+            extra = {"blocking": timeout_us != 0, "timeout": timeout_us / 1e6 if timeout_us > 0 else None}
+        if result is None:
+            return None, _peer(sock), None, extra
+        if isinstance(result, bytes):  # receive_bytes
+            return len(result), _peer(sock), result, extra
+        if len(result) == 2 and isinstance(result[0], (bytes, bytearray)):  # receive_bytes_from
+            return len(result[0]), result[1], result[0], extra
+        if len(result) == 3:  # receive_from
+            return result[0], result[1], result[2], extra
+        count, buffer = result[0], result[1]
+        return count, _peer(sock), memoryview(buffer)[:count] if count < len(buffer) else buffer, extra
+    return extract
+
+
+def _message(sent: bool) -> Extract:
+    def extract(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
+        if sent:
+            vectors = _arg(args, kwargs, 1, "vectors")
+            extra = {"vectors": vectors, "flags": _arg(args, kwargs, 3, "flags", 0)}
+            nbytes = result[1] if isinstance(result, tuple) else result
+            return nbytes, _arg(args, kwargs, 0, "address") or _peer(sock), None, extra
+        vectors = _arg(args, kwargs, 0, "vectors")
+        if result is None:
+            return None, _peer(sock), None, {"vectors": vectors}
+        return result[0], result[1] or _peer(sock), None, {"vectors": vectors, "flags": result[3]}
+    return extract
+
+
+def _batch(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
+    return None, None, None, {"messages": _arg(args, kwargs, 0, "messages"), "count": result or 0,
+                              "flags": _arg(args, kwargs, 1, "flags", 0)}
+
+
+_OPS: dict[str, Extract] = {
+    "send": _sent(None, 0), "send_to": _sent(0, 1), "send_with_blocking": _sent(None, 0, 1),
+    "receive": _received(), "receive_from": _received(), "receive_with_blocking": _received(0),
+    "receive_bytes": _received(timeout_index=1), "receive_bytes_from": _received(timeout_index=1),
+    "send_message": _message(sent=True), "send_message_with_timeout": _message(sent=True),
+    "receive_message": _message(sent=False),
+    "send_messages": _batch, "receive_messages": _batch,
+    "accept": _accepted, "connect": _address_arg, "bind": _nothing, "listen": _nothing,
+    "check_connect_result": _nothing, "shutdown": _nothing, "close": _nothing,
+    "condition_check": _condition, "condition_wait": _condition, "condition_timed_wait": _condition,
+    "join_multicast_group": _group, "leave_multicast_group": _group,
+    "join_multicast_group_ssm": _group, "leave_multicast_group_ssm": _group,
+    "set_blocking": _value, "set_timeout": _value, "set_ttl": _value, "set_multicast_ttl": _value,
+    "set_multicast_loopback": _value, "set_broadcast": _value, "set_keepalive": _value,
+    "set_listen_backlog": _value, "set_option": _nothing,
+}
+
+
+def _fail(observer: SocketObserver) -> None:
+    _log.exception("socket observer %r raised and was detached", observer)
+    _drop(observer)
+
+
+def _fast(plain: type) -> dict[str, Any]:
+    """Hand-written wrappers for the calls of datagram and stream loops (no generic extraction)."""
+    send_to, receive_from = getattr(plain, "send_to"), getattr(plain, "receive_from")  # noqa: B009
+    send, receive = getattr(plain, "send"), getattr(plain, "receive")  # noqa: B009
+
+    def observed_send_to(self: Any, address: Any, buffer: Any, cancellable: Any = None) -> int:
+        self._waited_ns = 0
+        t0 = monotonic_ns()
+        try:
+            sent: int = send_to(self, address, buffer, cancellable)
+        except Error as error:
+            _report(self, "send_to", t0, self._waited_ns, None, address, None, error, None)
+            raise
+        end = monotonic_ns()
+        for observer in self._observers:
+            CALLS[0] += 1
+            try:
+                observer.on_call(self, "send_to", t0, end - t0, self._waited_ns, sent,
+                                 address if address is not None else _peer(self), buffer, None, None)
+            except Exception:
+                _fail(observer)
+        return sent
+
+    def observed_receive_from(self: Any, cancellable: Any = None, size: int = 65536) -> Any:
+        self._waited_ns = 0
+        t0 = monotonic_ns()
+        try:
+            result = receive_from(self, cancellable, size)
+        except Error as error:
+            _report(self, "receive_from", t0, self._waited_ns, None, None, None, error, None)
+            raise
+        end = monotonic_ns()
+        for observer in self._observers:
+            CALLS[0] += 1
+            try:
+                observer.on_call(self, "receive_from", t0, end - t0, self._waited_ns, result[0],
+                                 result[1], result[2], None, None)
+            except Exception:
+                _fail(observer)
+        return result
+
+    def observed_send(self: Any, buffer: Any, cancellable: Any = None) -> int:
+        self._waited_ns = 0
+        t0 = monotonic_ns()
+        try:
+            sent: int = send(self, buffer, cancellable)
+        except Error as error:
+            _report(self, "send", t0, self._waited_ns, None, _peer(self), None, error, None)
+            raise
+        end = monotonic_ns()
+        for observer in self._observers:
+            CALLS[0] += 1
+            try:
+                observer.on_call(self, "send", t0, end - t0, self._waited_ns, sent, _peer(self), buffer, None, None)
+            except Exception:
+                _fail(observer)
+        return sent
+
+    def observed_receive(self: Any, cancellable: Any = None, size: int = 65536, buffer: Any = None) -> Any:
+        self._waited_ns = 0
+        t0 = monotonic_ns()
+        try:
+            result = receive(self, cancellable, size, buffer)
+        except Error as error:
+            _report(self, "receive", t0, self._waited_ns, None, _peer(self), None, error, None)
+            raise
+        end = monotonic_ns()
+        count, data = result
+        payload = data if buffer is None else memoryview(data)[:count]
+        for observer in self._observers:
+            CALLS[0] += 1
+            try:
+                observer.on_call(self, "receive", t0, end - t0, self._waited_ns, count, _peer(self), payload,
+                                 None, None)
+            except Exception:
+                _fail(observer)
+        return result
+
+    wrappers: dict[str, Any] = {"send_to": observed_send_to, "receive_from": observed_receive_from,
+                                "send": observed_send, "receive": observed_receive}
+    for name, wrapper in wrappers.items():
+        functools.update_wrapper(wrapper, getattr(plain, name))
+    return wrappers
+
+
+_observed_classes: dict[type, type] = {}
+
+
+def observed_class(plain: type) -> type:
+    """The observed subclass of a socket class (made once per class)."""
+    observed = _observed_classes.get(plain)
+    if observed is None:
+        namespace: dict[str, Any] = {name: _wrap(plain, name, extract) for name, extract in _OPS.items()}
+        namespace.update(_fast(plain))
+        namespace["__doc__"] = "A socket whose calls are reported to its observers (see `gsocklab._observe`)."
+        namespace["__module__"] = __name__
+        namespace["_observed"] = True
+        observed = _observed_classes[plain] = type(f"Observed{plain.__name__}", (plain,), namespace)
+    return observed
+
+
+def plain_class(cls: type) -> type:
+    """The socket class an observed class wraps (the class itself if it is not observed)."""
+    return cls.__mro__[1] if cls.__dict__.get("_observed") else cls
