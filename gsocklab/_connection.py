@@ -7,7 +7,7 @@ import socket as _socket
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
-from ._errors import new_io_error
+from ._errors import Error, new_io_error
 from ._gobject import Object
 
 if TYPE_CHECKING:
@@ -97,8 +97,6 @@ class TcpConnection(SocketConnection):
         """Close; when graceful, first ``shutdown(write)`` and read until end of stream."""
         sock = self._socket
         if self._graceful and not sock.is_closed():
-            from ._errors import Error
-
             try:
                 sock.shutdown(False, True)
                 while sock.receive_with_blocking(True, cancellable, 4096)[0] > 0:
@@ -130,8 +128,11 @@ class UnixConnection(SocketConnection):
         """Receive one descriptor sent with ``send_fd``; the caller owns it (close-on-exec)."""
         from ._control import UnixFDMessage
 
-        _, _, messages, _ = self._socket.receive_message(None, 0, cancellable)
+        received, _, messages, _ = self._socket.receive_message(None, 0, cancellable)
         fds = [fd for message in messages if isinstance(message, UnixFDMessage) for fd in message.steal_fds()]
+        if received != 1:  # end of stream: GLib returns -1 without an error
+            _close(fds)
+            return -1
         if len(messages) != 1:
             _close(fds)
             raise new_io_error(IOErrorEnum.FAILED, f"Expecting 1 control message, got {len(messages)}")
@@ -139,14 +140,17 @@ class UnixConnection(SocketConnection):
             raise new_io_error(IOErrorEnum.FAILED, "Unexpected type of ancillary data")
         if len(fds) != 1:
             _close(fds)
-            raise new_io_error(IOErrorEnum.FAILED, f"Expecting one fd, but got {len(fds)}")
+            raise new_io_error(IOErrorEnum.FAILED, f"Expecting one fd, but got {len(fds)}\n")  # GLib's text
         return fds[0]
 
     def send_credentials(self, cancellable: Cancellable | None = None) -> bool:
         """Send this process's credentials (``SCM_CREDENTIALS`` with one NUL byte)."""
         from ._control import UnixCredentialsMessage
 
-        self._socket.send_message(None, [b"\0"], [UnixCredentialsMessage.new()], 0, cancellable)
+        try:
+            self._socket.send_message(None, [b"\0"], [UnixCredentialsMessage.new()], 0, cancellable)
+        except Error as exc:
+            raise new_io_error(exc.code, f"Error sending credentials: {exc.message}") from exc
         return True
 
     def receive_credentials(self, cancellable: Cancellable | None = None) -> Credentials:
@@ -154,17 +158,24 @@ class UnixConnection(SocketConnection):
         from ._control import UnixCredentialsMessage
 
         sock = self._socket
-        passcred = sock.get_option(_socket.SOL_SOCKET, _socket.SO_PASSCRED)[1]
+        try:
+            passcred = sock.get_option(_socket.SOL_SOCKET, _socket.SO_PASSCRED)[1]
+        except Error as exc:
+            raise new_io_error(exc.code, f"Error checking if SO_PASSCRED is enabled for socket: {exc.message}") from exc
         if not passcred:
-            sock.set_option(_socket.SOL_SOCKET, _socket.SO_PASSCRED, 1)
+            try:
+                sock.set_option(_socket.SOL_SOCKET, _socket.SO_PASSCRED, 1)
+            except Error as exc:
+                raise new_io_error(exc.code, f"Error enabling SO_PASSCRED: {exc.message}") from exc
         try:
             count, _, messages, _ = sock.receive_message([bytearray(1)], 0, cancellable)
         finally:
             if not passcred:
                 sock.set_option(_socket.SOL_SOCKET, _socket.SO_PASSCRED, 0)
         if count != 1:
+            read = "zero bytes" if count == 0 else f"{count} bytes"
             raise new_io_error(IOErrorEnum.FAILED,
-                               f"Expecting to read a single byte for receiving credentials but read {count} bytes")
+                               f"Expecting to read a single byte for receiving credentials but read {read}")
         if len(messages) != 1:
             raise new_io_error(IOErrorEnum.FAILED, f"Expecting 1 control message, got {len(messages)}")
         if not isinstance(messages[0], UnixCredentialsMessage):

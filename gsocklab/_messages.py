@@ -110,7 +110,7 @@ class InputVector(Object):
     def __init__(self, buffer: Any = None, size: int | None = None) -> None:
         if buffer is None:
             if size is None:
-                raise TypeError("InputVector needs a buffer or a size")
+                size = 0  # PyGObject's Gio.InputVector(): an empty vector
             if not isinstance(size, int) or isinstance(size, bool) or size < 0:
                 raise TypeError(f"size must be a non-negative int, not {size!r}")
             buffer = bytearray(size)
@@ -194,9 +194,11 @@ class OutputMessage(Object):
     _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {}
 
     def __init__(self, address: SocketAddress | None = None, vectors: Sequence[Any] | None = None,
-                 control_messages: Sequence[SocketControlMessage] | None = None) -> None:
+                 control_messages: Sequence[SocketControlMessage] | None = None,
+                 num_vectors: int | None = None) -> None:
         self._address = _check_address(address)
         self._vectors = output_vectors(vectors)
+        _check_num_vectors(num_vectors, self._vectors)
         self._control_messages = _control_list(control_messages, "control_messages")
         self.bytes_sent = 0
 
@@ -259,8 +261,9 @@ class InputMessage(Object):
     _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {}
 
     def __init__(self, vectors: Sequence[Any] | None = None,
-                 control_messages: list[SocketControlMessage] | None = None) -> None:
+                 control_messages: list[SocketControlMessage] | None = None, num_vectors: int | None = None) -> None:
         self._vectors = input_vectors(vectors)
+        _check_num_vectors(num_vectors, self._vectors)
         self._control_messages = _receive_list(control_messages)
         self.address: SocketAddress | None = None
         self.bytes_received = 0
@@ -317,6 +320,12 @@ def gather(vectors: Sequence[InputVector], count: int) -> bytes:
         parts.append(memoryview(vector.buffer)[:take])
         count -= take
     return b"".join(parts)
+
+
+def _check_num_vectors(num_vectors: int | None, vectors: tuple[Any, ...]) -> None:
+    """PyGObject code passes ``num_vectors``; here it can only agree with ``len(vectors)``."""
+    if num_vectors is not None and num_vectors != len(vectors):
+        raise TypeError(f"num_vectors={num_vectors} but {len(vectors)} vectors were given; pass the vectors only")
 
 
 def _receive_list(messages: object) -> list[SocketControlMessage] | None:

@@ -358,7 +358,8 @@ class SocketMessagesMixin(Object):
         of ``MSG_WAITFORONE``). Blocking with a timeout: returns what arrived when a wait
         times out, ``TIMED_OUT`` if nothing did. Non-blocking: returns what is queued,
         ``WOULD_BLOCK`` if nothing is. Cancelled mid-batch: the count so far, ``CANCELLED``
-        if none. 0 after the peer closed a connection.
+        if none. After a stream peer closed, ``recvmmsg`` counts every message as a 0-byte
+        read, so the whole batch is returned with ``bytes_received`` 0.
         """
         return self._receive_messages(messages, flags, -1 if self._blocking else 0, cancellable)
 
