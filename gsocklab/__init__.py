@@ -42,6 +42,15 @@ from .GLib import IOCondition
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    """``gsocklab.Recorder`` and ``gsocklab.TRAFFIC_SCHEMA``, imported on first use (they need pandas)."""
+    if name in ("Recorder", "TRAFFIC_SCHEMA"):
+        from . import record
+
+        return getattr(record, name)
+    raise AttributeError(f"module 'gsocklab' has no attribute {name!r}")
+
 __all__ = [
     "Cancellable",
     "Credentials",
@@ -59,6 +68,7 @@ __all__ = [
     "OutputMessage",
     "OutputVector",
     "PollableReturn",
+    "Recorder",
     "Socket",
     "SocketAddress",
     "SocketConnection",
@@ -67,6 +77,7 @@ __all__ = [
     "SocketMsgFlags",
     "SocketProtocol",
     "SocketType",
+    "TRAFFIC_SCHEMA",
     "TcpConnection",
     "UnixConnection",
     "UnixCredentialsMessage",
