@@ -303,7 +303,8 @@ _OPS: dict[str, Extract] = {
     "join_multicast_group_ssm": _group, "leave_multicast_group_ssm": _group,
     "set_blocking": _value, "set_timeout": _value, "set_ttl": _value, "set_multicast_ttl": _value,
     "set_multicast_loopback": _value, "set_broadcast": _value, "set_keepalive": _value,
-    "set_listen_backlog": _value, "set_option": _nothing,
+    "set_listen_backlog": _value,
+    # set_option is left out: the property setters call it, and their own rows say more.
 }
 
 

@@ -289,3 +289,136 @@ def test_batching_timing_table(batched_messages: Any) -> None:
 
 def test_notebook_03_cleanup(batched_messages: Any) -> None:
     assert "all closed: True" in stdout(batched_messages, "cleanup")
+
+
+# --- notebook 02: recording -------------------------------------------------------------------
+
+RECORDING = NOTEBOOKS / "02-recording.ipynb"
+
+
+@pytest.fixture(scope="module")
+def recording() -> Any:
+    return _execute(RECORDING)
+
+
+def shown(nb: Any, cell_id: str) -> dict[str, Any]:
+    """The rich result a code cell displayed (its last expression): ``{mime type: data}``."""
+    results = [o for o in cell(nb, cell_id).outputs if o.output_type == "execute_result"]
+    assert len(results) == 1, f"cell {cell_id!r} displayed {len(results)} results"
+    data: dict[str, Any] = results[0]["data"]
+    return data
+
+
+def test_notebook_02_is_committed_without_outputs() -> None:
+    nb = nbformat.read(RECORDING, as_version=4)
+    nbformat.validate(nb)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert code_cells
+    for c in code_cells:
+        assert c.outputs == [], f"cell {c.get('id')!r} has saved outputs"
+        assert c.execution_count is None
+        assert c.metadata.get("tags") == [c.id], "each code cell is tagged with its id"
+
+
+def test_notebook_02_uses_loopback_only() -> None:
+    nb = nbformat.read(RECORDING, as_version=4)
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert set(re.findall(r'"(\d+\.\d+\.\d+\.\d+|[0-9a-f:]*::[0-9a-f:]*)"', source)) == {"127.0.0.1", "239.255.10.10"}
+    assert "new_any" not in source
+    assert "0.0.0.0" not in source
+    assert 'join_multicast_group(group, False, "lo")' in source
+    assert "set_multicast_ttl(0)" in source, "multicast stays on this host"
+
+
+def test_notebook_02_every_code_cell_ran(recording: Any) -> None:
+    for c in recording.cells:
+        if c.cell_type == "code":
+            assert c.execution_count is not None, f"cell {c.id!r} did not run"
+            stdout(recording, c.id)
+
+
+def test_notebook_02_records_the_scenarios(recording: Any) -> None:
+    out = stdout(recording, "conversation")
+    assert [line for line in out.splitlines() if line.startswith("bob received")] == [
+        f"bob received b'reading {i}'" for i in range(3)
+    ]
+    assert "alice received b'got all three'" in out
+    assert "TIMED_OUT: Socket I/O timed out" in stdout(recording, "timeout")
+    assert "WOULD_BLOCK: Resource temporarily unavailable" in stdout(recording, "would-block")
+    out = stdout(recording, "multicast")
+    assert "joined: True" in out
+    assert "the listener received b'hello, group' from 127.0.0.1" in out
+    assert "left: True" in out
+    out = stdout(recording, "batch")
+    assert "send_messages sent 16 messages" in out
+    assert "receive_messages filled 16 messages" in out
+    assert "one more receive_messages: WOULD_BLOCK" in out
+
+
+def test_notebook_02_frame_has_the_schema(recording: Any) -> None:
+    out = stdout(recording, "frame")
+    assert re.search(r"^\d+ events from 5 sockets$", out, flags=re.MULTILINE)
+    flat = " ".join(out.split())
+    for column in ("seq int64", "time datetime64[ns, UTC]", "op category", "nbytes Int64", "payload object",
+                   "blocking boolean", "timeout Float64", "error category", "hint string", "flags Int64"):
+        assert column in flat
+    table = shown(recording, "frame")
+    assert "text/html" in table
+    assert "reading 0" in table["text/plain"]
+
+
+def test_notebook_02_errors_with_hints(recording: Any) -> None:
+    out = stdout(recording, "errors")
+    failures = re.findall(r"^#\d+ (\w+)\.(\w+): (\w+) after", out, flags=re.MULTILINE)
+    assert failures == [("bob", "receive_from", "TIMED_OUT"), ("bob", "receive", "WOULD_BLOCK"),
+                        ("bob", "receive_messages", "WOULD_BLOCK")]
+    assert 0.9 <= seconds(r"bob\.receive_from: TIMED_OUT after (\d+\.\d+) s", out) < 1.8
+    flat = " ".join(out.split())
+    assert "hint: nothing arrived within the socket's timeout" in flat
+    assert "hint: non-blocking socket: nothing to read yet" in flat
+    assert "Socket I/O timed out" in shown(recording, "errors")["text/plain"]
+
+
+def test_notebook_02_groupby_and_waits(recording: Any) -> None:
+    out = stdout(recording, "by-op")
+    assert "rows of send_messages: 16" in out
+    assert "bytes sent with send_to: 68" in out  # 3 x 9 + 16 + 13 + 12
+    out = stdout(recording, "waited")
+    assert 0.9 <= seconds(r"bob waited (\d+\.\d) s in total", out) < 1.8
+    assert re.search(r"the longest wait: bob\.receive_from, \d\.\d s, ending in TIMED_OUT", out)
+    out = stdout(recording, "settings")
+    assert re.search(r"speaker\s+set_multicast_ttl\s+0$", out, flags=re.MULTILINE)
+    assert re.search(r"listener\s+join_multicast_group\s+239\.255\.10\.10%lo$", out, flags=re.MULTILINE)
+    assert re.search(r"bob\s+set_timeout\s+1$", out, flags=re.MULTILINE)
+    assert "hint on the speaker's send_to: multicast TTL 0: the datagram never leaves this host" in out
+
+
+def test_notebook_02_summary(recording: Any) -> None:
+    out = stdout(recording, "summary")
+    assert "alice   sent 20 (187 bytes), received  1, errors 0, waited 0.0 s" in out
+    assert re.search(r"^bob     sent  1 \( 13 bytes\), received 19, errors 3, waited 1\.\d s$", out, flags=re.MULTILINE)
+    assert "nobody  sent  0 (  0 bytes), received  0, errors 0, waited 0.0 s" in out
+    assert "out_messages" in shown(recording, "summary")["text/plain"]
+
+
+def test_notebook_02_flows_find_the_lost_datagram(recording: Any) -> None:
+    out = stdout(recording, "flows")
+    assert "22 datagrams sent, 1 lost" in out  # 4 + 1 + 1 with send_to, 16 with send_messages
+    assert re.search(r"^lost: b'is anyone there\?' from alice to 127\.0\.0\.1:\d+$", out, flags=re.MULTILINE)
+    assert seconds(r"median latency: (\d+) µs", out) < 1e6
+    assert "the multicast datagram reached: ['listener']" in out
+
+
+def test_notebook_02_batches(recording: Any) -> None:
+    out = stdout(recording, "batches")
+    assert re.search(r"^batch 0: alice\.send_messages moved 16 of 16 messages, 144 bytes \([\d,]+ messages/s\)$", out,
+                     flags=re.MULTILINE)
+    assert re.search(r"^batch 1: bob\.receive_messages moved 16 of 16 messages, 144 bytes \([\d,]+ messages/s\)$",
+                     out, flags=re.MULTILINE)
+    assert "batch 2: bob.receive_messages moved 0 of 16 messages, 0 bytes (WOULD_BLOCK)" in out
+    assert "messages_per_second" in shown(recording, "batches")["text/plain"]
+
+
+def test_notebook_02_save_and_cleanup(recording: Any) -> None:
+    assert "same rows: True | same dtypes: True" in stdout(recording, "save")
+    assert "all closed: True" in stdout(recording, "cleanup")

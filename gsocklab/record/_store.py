@@ -1,0 +1,489 @@
+"""Columnar storage of recorded calls: numpy columns, interning tables, no pandas.
+
+The socket thread does the least work possible: `Recorder.on_call` extends ``Store.staged``,
+a flat list, by the `STRIDE` fields of one call (``list.extend`` of a tuple is atomic under
+the GIL, so calls from several threads never interleave, no lock is taken, and no object
+per call outlives the call, which keeps the garbage collector out of it). `Store.compact`
+later turns the staged calls into rows, in chunks, off the socket call path: the
+recorder's flush thread (every 0.25 s), ``flush()``, ``to_dataframe()``, and a socket
+thread only before a call that changes its socket's state (bind, connect, close,
+set_timeout, …), so that the rows before it keep the state they had. A row costs about
+100 bytes apart from its captured payload:
+
+======================  ===========  ===============================================
+column                  kept as      missing value
+======================  ===========  ===============================================
+t0, duration, waited    int64        (never missing; nanoseconds)
+nbytes, flags, batch    int64        -1, `NO_FLAGS`, -1
+index                   int32        -1
+timeout                 float64      NaN: the socket's; `FOREVER`: explicitly none
+error                   int16        0: none (codes into `Tables.errors`)
+blocking                int8         -1: the socket's mode
+condition, ready        int8         -1
+sock                    list of int  (codes into `Tables.sockets`: the socket's state)
+thread                  list of int  (codes into `Tables.threads`)
+op                      list of str  (the op names, interned by Python)
+peer                    list         None (the address objects, formatted in `columns`)
+payload                 list         None
+======================  ===========  ===============================================
+
+The lists cost 8 bytes a row each and no work at all in the socket threads; `columns`
+turns them into codes when a frame is made. The socket's label, family, type, local
+address, blocking mode and timeout make up its *state* (`SocketState`), interned once and
+read again only after calls that change it. The values set by setter calls
+(``set_ttl(5)``) are rare and kept in a dict by row number.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import is_not
+from typing import Any, Final, NamedTuple
+
+import numpy as np
+
+from .._observe import address_text
+
+__all__ = ["FOREVER", "NO_FLAGS", "STAGED_LIMIT", "STRIDE", "Batch", "Columns", "SocketState", "Store", "Tables"]
+
+_log = logging.getLogger("gsocklab")
+
+NO_FLAGS: Final = -(2**63)  # the flags column's missing value
+FOREVER: Final = -math.inf  # timeout column: the call was explicitly without timeout
+STAGED_LIMIT: Final = 1 << 16  # staged calls before an uncommon call compacts them itself
+CHUNK_ROWS: Final = 1 << 16  # rows per chunk: whole chunks are freed as the oldest rows are dropped
+
+# The fields of one staged call, in order (see `Recorder.on_call`).
+T0, DURATION, WAITED, NBYTES, SOCK, OP, THREAD, PEER, PAYLOAD, ERROR, EXTRA = range(11)
+STRIDE: Final = 11
+
+# (column, dtype, missing value) of every numpy column, in a fixed order.
+NUMERIC: Final[tuple[tuple[str, type[Any], float], ...]] = (
+    ("t0", np.int64, 0), ("duration", np.int64, 0), ("waited", np.int64, 0), ("nbytes", np.int64, -1),
+    ("flags", np.int64, NO_FLAGS), ("batch", np.int64, -1), ("index", np.int32, -1),
+    ("timeout", np.float64, math.nan), ("error", np.int16, 0), ("blocking", np.int8, -1),
+    ("condition", np.int8, -1), ("ready", np.int8, -1),
+)
+# Columns kept as lists until a frame is made: converting them here would cost the socket
+# threads' GIL time for nothing (8 bytes a row each). ``op`` holds the op names, ``peer`` the
+# address objects (immutable; a socket hands out the same object for the same source).
+LISTS: Final = ("sock", "thread", "peer", "op", "payload")
+_DTYPES: Final = {name: dtype for name, dtype, _ in NUMERIC}
+
+Array = np.ndarray[Any, Any]
+
+
+class SocketState(NamedTuple):
+    """What the log shows of a socket, the same for all its rows until a call changes it."""
+
+    label: str
+    family: str
+    type: str
+    local: str | None
+    blocking: bool
+    timeout: int
+
+
+class Batch(NamedTuple):
+    """What a ``send_messages``/``receive_messages`` call moved, copied when the call returned."""
+
+    moved: int             # messages moved
+    fields: list[Any]      # per message: bytes, address (or None), flags (or None), payload (or None)
+    call_flags: int | None  # the flags passed to the call
+    asked: int             # messages in the list passed to the call
+
+
+class _Interner(dict[Any, int]):
+    """``table[key]`` is the key's code, a new one (its position in ``names``) at first sight."""
+
+    def __init__(self, names: list[Any]) -> None:
+        super().__init__((name, code) for code, name in enumerate(names))
+        self.names = names
+
+    def __missing__(self, key: Any) -> int:
+        code = self[key] = len(self.names)
+        self.names.append(key)
+        return code
+
+
+@dataclass
+class Tables:
+    """The interning tables: what the small integer codes of the columns stand for."""
+
+    ops: list[str] = field(default_factory=list)
+    sockets: list[SocketState] = field(default_factory=list)
+    threads: list[str] = field(default_factory=list)
+    peers: list[str | None] = field(default_factory=lambda: [None])
+    errors: list[tuple[str | None, str | None]] = field(default_factory=lambda: [(None, None)])  # name, message
+
+    def copy(self) -> Tables:
+        """A snapshot (the lists only ever grow, so copies of them stay consistent)."""
+        return Tables(list(self.ops), list(self.sockets), list(self.threads), list(self.peers), list(self.errors))
+
+
+class _SocketEntry:
+    """What the store remembers of a socket: its state code, and what that code was made of."""
+
+    __slots__ = ("code", "local", "provisional", "ref", "state")
+
+    def __init__(self) -> None:
+        self.code = -1
+        self.state: SocketState | None = None
+        self.local: str | None = None
+        self.provisional = True
+        self.ref: weakref.ref[Any] | None = None
+
+
+class _Chunk:
+    """Up to ``capacity`` consecutive rows, ``seq0`` being the first one's number.
+
+    The numpy columns are allocated once, at full capacity, and filled in place: memory is
+    touched once per row, never copied or reallocated while recording (on a virtual machine
+    a page fault costs microseconds).
+    """
+
+    __slots__ = ("arrays", "capacity", "lists", "seq0", "size")
+
+    def __init__(self, seq0: int, capacity: int) -> None:
+        self.seq0, self.capacity, self.size = seq0, capacity, 0
+        self.arrays = {name: np.empty(capacity, dtype=dtype) for name, dtype, _ in NUMERIC}
+        self.lists: dict[str, list[Any]] = {name: [] for name in LISTS}
+
+    def __len__(self) -> int:
+        return self.size
+
+    def add(self, arrays: dict[str, Array], lists: dict[str, list[Any]], start: int, stop: int) -> None:
+        """Append rows ``start:stop`` of ``arrays`` and ``lists``."""
+        size, end = self.size, self.size + stop - start
+        for name, column in self.arrays.items():
+            column[size:end] = arrays[name][start:stop]
+        whole = start == 0 and stop == len(lists["payload"])
+        for name, items in self.lists.items():
+            items.extend(lists[name] if whole else lists[name][start:stop])
+        self.size = end
+
+
+@dataclass
+class Columns:
+    """A consistent copy of some recorded rows, ready for `gsocklab.record._frame`.
+
+    ``arrays`` holds every numpy column plus ``sock``, ``thread``, ``peer`` and ``op`` as
+    codes into ``tables``.
+    """
+
+    seq0: int
+    arrays: dict[str, Array]
+    payload: list[bytes | None]
+    values: dict[int, Any]   # row number (seq) -> value set by a setter call
+    tables: Tables
+
+    def __len__(self) -> int:
+        return len(self.payload)
+
+
+def _ints(values: Iterable[Any], dtype: type[Any], n: int) -> Array:
+    return np.fromiter(values, dtype, n)
+
+
+def _filled(name: str, n: int) -> Array:
+    return np.full(n, _MISSING[name], dtype=_DTYPES[name])
+
+
+_MISSING: Final = {name: missing for name, _, missing in NUMERIC}
+
+
+class Store:
+    """Chunks of rows, the staged calls not yet in them, and the drop-oldest bound."""
+
+    def __init__(self, max_events: int) -> None:
+        self.max_events = max_events
+        self.chunk_rows = min(CHUNK_ROWS, max(1024, max_events))
+        self.staged: list[Any] = []
+        self.lock = threading.Lock()  # held while compacting or reading the chunks
+        self.tables = Tables()
+        self._ops = _Interner(self.tables.ops)
+        self._peers = _Interner(self.tables.peers)
+        self._errors = _Interner(self.tables.errors)
+        self._states = _Interner(self.tables.sockets)
+        self._sockets: dict[int, _SocketEntry] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every row (the interning tables stay: staged calls may still use their codes)."""
+        self.chunks: list[_Chunk] = []
+        self.start = 0          # rows of chunks[0] already dropped
+        self.next_seq = 0       # seq of the next row
+        self.next_batch = 0
+        self.dropped = 0
+        self.values: dict[int, Any] = {}
+        self.asked: dict[int, int] = {}  # batch -> messages asked (the length of the call's list)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def first_seq(self) -> int:
+        """The seq of the oldest row kept (``next_seq`` when there is none)."""
+        return self.chunks[0].seq0 + self.start if self.chunks else self.next_seq
+
+    def __len__(self) -> int:
+        return self.next_seq - self.first_seq
+
+    def columns(self, since: int = 0) -> Columns:
+        """Copies of the rows with ``seq >= since`` (call with `lock` held)."""
+        first = max(self.first_seq, since)
+        parts: dict[str, list[Array]] = {name: [] for name, _, _ in NUMERIC}
+        lists: dict[str, list[Any]] = {name: [] for name in LISTS}
+        for chunk in self.chunks:
+            if chunk.seq0 + len(chunk) <= first:
+                continue
+            skip = max(0, first - chunk.seq0)
+            for name, column in chunk.arrays.items():
+                parts[name].append(column[skip:chunk.size])
+            for name, items in chunk.lists.items():
+                lists[name].extend(items[skip:] if skip else items)
+        arrays = {name: np.concatenate(pieces) if pieces else np.empty(0, dtype=_DTYPES[name])
+                  for name, pieces in parts.items()}
+        n = len(lists["payload"])
+        arrays["sock"] = np.array(lists["sock"], dtype=np.int32)
+        arrays["thread"] = np.array(lists["thread"], dtype=np.int32)
+        arrays["peer"] = np.array(self._peer_codes(lists["peer"], n), dtype=np.int32)
+        arrays["op"] = _ints(map(self._ops.__getitem__, lists["op"]), np.int16, n)
+        values = {seq: value for seq, value in self.values.items() if seq >= first}
+        return Columns(first, arrays, lists["payload"], values, self.tables.copy())
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def compact(self, reread: bool = True) -> int:
+        """Move the staged calls into rows (call with `lock` held); returns the rows added.
+
+        Only the calls staged when it starts are taken (``del staged[:m]`` is atomic), so
+        calls staged meanwhile by other threads wait for the next compaction. ``reread=False``
+        keeps every known socket's state as it was (used right after a call that changed one).
+        """
+        staged = self.staged
+        m = len(staged)
+        if not m:
+            return 0
+        calls = staged[:m]
+        del staged[:m]
+        try:
+            arrays, lists, values = self._rows(calls, m // STRIDE, reread)
+        except Exception:  # a bug here must not lose calls silently: they count as dropped
+            _log.exception("recorder could not store %d calls; they are counted as dropped", m // STRIDE)
+            self.dropped += m // STRIDE
+            return 0
+        rows = len(lists["payload"])
+        seq0 = self.next_seq
+        self.next_seq += rows
+        for position, value in values:
+            self.values[seq0 + position] = value
+        done = 0
+        while done < rows:
+            last = self.chunks[-1] if self.chunks else None
+            if last is None or last.size == last.capacity:
+                last = _Chunk(seq0 + done, self.chunk_rows)
+                self.chunks.append(last)
+            take = min(rows - done, last.capacity - last.size)
+            last.add(arrays, lists, done, done + take)
+            done += take
+        self._trim()
+        return rows
+
+    def _trim(self) -> None:
+        """Drop the oldest rows beyond ``max_events``, counting them in ``dropped``."""
+        excess = len(self) - self.max_events
+        if excess <= 0:
+            return
+        self.dropped += excess
+        start = self.start + excess
+        while self.chunks and start >= len(self.chunks[0]):
+            start -= len(self.chunks.pop(0))
+        if self.chunks:
+            payload = self.chunks[0].lists["payload"]
+            payload[:start] = repeat(None, start)  # the bytes are freed now, the slots with the chunk
+        self.start = start
+        if self.values:
+            first = self.first_seq
+            for seq in [seq for seq in self.values if seq < first]:
+                del self.values[seq]
+
+    def _rows(self, calls: list[Any], n: int, reread: bool = True
+              ) -> tuple[dict[str, Array], dict[str, list[Any]], list[Any]]:
+        """The rows of ``n`` staged calls: numpy columns, list columns and (row, value) pairs."""
+        socks = calls[SOCK::STRIDE]
+        sock_codes = {sock: self.socket_code(sock, reread=reread) for sock in set(socks)}
+        waited = calls[WAITED::STRIDE]
+        nbytes = calls[NBYTES::STRIDE]
+        errors = calls[ERROR::STRIDE]
+        arrays: dict[str, Array] = {
+            "t0": _ints(calls[T0::STRIDE], np.int64, n),
+            "duration": _ints(calls[DURATION::STRIDE], np.int64, n),
+            "waited": np.zeros(n, dtype=np.int64) if waited.count(0) == n else _ints(waited, np.int64, n),
+            "nbytes": (_ints(nbytes, np.int64, n) if not nbytes.count(None)
+                       else np.nan_to_num(np.array(nbytes, dtype=np.float64), nan=-1).astype(np.int64)),
+            "flags": _filled("flags", n),
+            "batch": _filled("batch", n),
+            "index": _filled("index", n),
+            "timeout": _filled("timeout", n),
+            "error": (np.zeros(n, dtype=np.int16) if errors.count(None) == n
+                      else np.array([0 if e is None else self._error_code(e) for e in errors], dtype=np.int16)),
+            "blocking": _filled("blocking", n),
+            "condition": _filled("condition", n),
+            "ready": _filled("ready", n),
+        }
+        lists: dict[str, list[Any]] = {
+            "sock": list(map(sock_codes.__getitem__, socks)),
+            "thread": calls[THREAD::STRIDE],
+            "peer": calls[PEER::STRIDE],
+            "op": calls[OP::STRIDE],
+            "payload": calls[PAYLOAD::STRIDE],
+        }
+        extras = calls[EXTRA::STRIDE]
+        values: list[Any] = []
+        if extras.count(None) == n:
+            return arrays, lists, values
+        batches: list[int] = []
+        for i in compress(range(n), map(is_not, extras, repeat(None))):
+            extra = extras[i]
+            if isinstance(extra, Batch):
+                batches.append(i)
+                continue
+            for key, value in extra.items():
+                if key == "blocking":
+                    arrays["blocking"][i] = bool(value)
+                elif key == "timeout":
+                    arrays["timeout"][i] = FOREVER if value is None or value < 0 else float(value)
+                elif key in ("condition", "ready"):
+                    arrays[key][i] = int(value) & 0x3F
+                elif key == "flags":
+                    arrays["flags"][i] = int(value)
+                elif key == "value":
+                    values.append((i, value))
+        if batches:
+            return self._expand(arrays, lists, values, [(i, extras[i]) for i in batches])
+        return arrays, lists, values
+
+    def _peer_codes(self, peers: list[Any], n: int) -> list[int]:
+        """Codes of the peers' texts (addresses are told apart by identity: their ``==`` is slow)."""
+        if not n:
+            return []
+        ids = list(map(id, peers))
+        if ids.count(ids[0]) == n:
+            first = peers[0]
+            return [self._peers[address_text(first) if first is not None else None]] * n
+        codes = {}
+        for key in set(ids):
+            peer = peers[ids.index(key)]
+            codes[key] = self._peers[address_text(peer) if peer is not None else None]
+        return list(map(codes.__getitem__, ids))
+
+    def _expand(self, arrays: dict[str, Array], lists: dict[str, list[Any]], values: list[Any],
+                batches: list[tuple[int, Batch]]) -> tuple[dict[str, Array], dict[str, list[Any]], list[Any]]:
+        """Replace each batched call's row by one row per message it moved (and one for an error)."""
+        n = len(lists["payload"])
+        repeats = np.ones(n, dtype=np.int64)
+        for i, batch in batches:
+            repeats[i] = batch.moved + (1 if batch.moved and arrays["error"][i] else 0) or 1
+        starts = np.cumsum(repeats) - repeats  # where each old row begins in the new rows
+        out = {name: np.repeat(column, repeats) for name, column in arrays.items()}
+        out_lists: dict[str, list[Any]] = {name: [] for name in lists}
+        done = 0
+        for i, batch in batches:
+            for name, items in lists.items():
+                out_lists[name].extend(items[done:i])
+            done = i + 1
+            rows, count = int(repeats[i]), batch.moved
+            at = int(starts[i])
+            out["batch"][at:at + rows] = self.next_batch
+            self.asked[self.next_batch] = batch.asked
+            self.next_batch += 1
+            if rows > count and batch.call_flags is not None:  # the call's own row (nothing moved, or the error)
+                out["flags"][at + rows - 1] = batch.call_flags
+            for name in ("sock", "thread", "op"):
+                out_lists[name].extend([lists[name][i]] * rows)
+            if not count:
+                out_lists["peer"].append(lists["peer"][i])
+                out_lists["payload"].append(lists["payload"][i])
+                continue
+            end = at + count
+            fields = batch.fields
+            out["nbytes"][at:end] = fields[0::4]
+            out["index"][at:end] = np.arange(count, dtype=np.int32)
+            out["error"][at:end] = 0
+            flags = fields[2::4]
+            if flags.count(None) != count:
+                out["flags"][at:end] = [NO_FLAGS if f is None else f for f in flags]
+            out_lists["peer"].extend(fields[1::4])
+            payloads = fields[3::4]
+            out_lists["payload"].extend(payloads if payloads.count(None) == count  # bytearray copies become bytes
+                                        else [p if p is None or type(p) is bytes else bytes(p) for p in payloads])
+            if rows > count:  # the error row after the messages: the call's own values
+                out["nbytes"][end] = -1
+                out_lists["peer"].append(lists["peer"][i])
+                out_lists["payload"].append(None)
+        for name, items in lists.items():
+            out_lists[name].extend(items[done:])
+        shifted = [(int(starts[i]), value) for i, value in values]
+        return out, out_lists, shifted
+
+    def socket_code(self, sock: Any, refresh: bool = False, reread: bool = True) -> int:
+        """Code of the socket's `SocketState`.
+
+        Everything is read at first sight and when ``refresh`` is set (right after a call
+        that changed the socket, once the rows before it are stored); otherwise the state
+        stays as it was, except the label (read every time) and, if ``reread``, the local
+        address of an IP socket without a port yet (its first send gives it one).
+        """
+        key = id(sock)
+        entry = self._sockets.get(key)
+        if entry is None or (entry.ref is not None and entry.ref() is not sock):  # new, or an id reused
+            entry = _SocketEntry()
+            try:
+                entry.ref = weakref.ref(sock, _forget(self._sockets, key, entry))
+            except TypeError:  # not weak-referenceable: remembered until the next reset
+                pass
+            self._sockets[key] = entry
+        state = entry.state
+        fresh = state is None or refresh
+        local = entry.local
+        if fresh or (entry.provisional and reread):
+            try:
+                local = sock._local_text()
+            except Exception:
+                local = None
+            family = sock.get_family().name
+            entry.provisional = family in ("IPV4", "IPV6") and (local is None or local.endswith(":0"))
+        label = sock.label
+        if state is None or fresh:
+            state = SocketState(label, sock.get_family().name, sock.get_socket_type().name, local,
+                                bool(sock._blocking), int(sock._timeout))
+        elif label != state.label or local != state.local:
+            state = state._replace(label=label, local=local)
+        if state != entry.state:
+            entry.code, entry.state, entry.local = self._states[state], state, local
+        return entry.code
+
+    def _error_code(self, error: BaseException) -> int:
+        code = getattr(error, "code", None)
+        name = getattr(code, "name", None)
+        if not isinstance(name, str):
+            name = "FAILED"  # not an IOErrorEnum: counted as FAILED, as GLib does with unknown codes
+        message = getattr(error, "message", None)
+        return self._errors[(name, message if isinstance(message, str) else str(error))]
+
+
+def _forget(sockets: dict[int, _SocketEntry], key: int, entry: _SocketEntry) -> Any:
+    """The weakref callback that forgets a collected socket (its id may be reused)."""
+
+    def callback(_ref: Any) -> None:
+        if sockets.get(key) is entry:
+            del sockets[key]
+
+    return callback
+
