@@ -26,6 +26,7 @@ test: lint
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_messages.py
+	$(PY) benchmarks/bench_record.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
