@@ -60,52 +60,62 @@ def _size(size: object, nbytes: int) -> int:
     return size
 
 
-class OutputVector(Object):
-    """Data to send: a bytes-like ``buffer`` and the ``size`` to send from it (``GOutputVector``).
-
-    ``size`` defaults to the whole buffer and may never exceed it.
-    """
+class _Vector(Object):
+    """A buffer and the number of its bytes in use; ``_WRITABLE`` says which kind of buffer."""
 
     __slots__ = ("_buffer", "_size")
     _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {}
+    _WRITABLE: ClassVar[bool] = False
 
-    def __init__(self, buffer: Any = b"", size: int | None = None) -> None:
+    def __init__(self, buffer: Any, size: int | None) -> None:
         self._buffer = buffer
-        self._size = _size(size, _nbytes(buffer, "buffer", writable=False))
+        self._size = _size(size, _nbytes(buffer, "buffer", writable=self._WRITABLE))
 
     @property
     def buffer(self) -> Any:
-        """The bytes-like object sent from."""
+        """The buffer (assigning one also sets ``size`` to its length)."""
         return self._buffer
 
     @buffer.setter
     def buffer(self, buffer: Any) -> None:
-        nbytes = _nbytes(buffer, "buffer", writable=False)
+        nbytes = _nbytes(buffer, "buffer", writable=self._WRITABLE)
         self._buffer, self._size = buffer, nbytes
         _changed()
 
     @property
     def size(self) -> int:
-        """How many bytes of ``buffer`` to send."""
+        """How many bytes of ``buffer`` are used; never more than it holds."""
         return self._size
 
     @size.setter
     def size(self, size: int) -> None:
-        self._size = _size(size, _nbytes(self._buffer, "buffer", writable=False))
+        self._size = _size(size, _nbytes(self._buffer, "buffer", writable=self._WRITABLE))
         _changed()
 
     def __repr__(self) -> str:
-        return f"<Gio.OutputVector size={self._size}>"
+        return f"<Gio.{type(self).__name__} size={self._size}>"
 
 
-class InputVector(Object):
+class OutputVector(_Vector):
+    """Data to send: a bytes-like ``buffer`` and the ``size`` to send from it (``GOutputVector``).
+
+    ``size`` defaults to the whole buffer and may never exceed it.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, buffer: Any = b"", size: int | None = None) -> None:
+        super().__init__(buffer, size)
+
+
+class InputVector(_Vector):
     """Room to receive into: a writable ``buffer`` and the ``size`` usable of it (``GInputVector``).
 
     ``InputVector(size=n)`` allocates a ``bytearray(n)``; ``InputVector(buffer=b)`` uses ``b``.
     """
 
-    __slots__ = ("_buffer", "_size")
-    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {}
+    __slots__ = ()
+    _WRITABLE = True
 
     def __init__(self, buffer: Any = None, size: int | None = None) -> None:
         if buffer is None:
@@ -114,32 +124,7 @@ class InputVector(Object):
             if not isinstance(size, int) or isinstance(size, bool) or size < 0:
                 raise TypeError(f"size must be a non-negative int, not {size!r}")
             buffer = bytearray(size)
-        self._buffer = buffer
-        self._size = _size(size, _nbytes(buffer, "buffer", writable=True))
-
-    @property
-    def buffer(self) -> Any:
-        """The writable buffer received into."""
-        return self._buffer
-
-    @buffer.setter
-    def buffer(self, buffer: Any) -> None:
-        nbytes = _nbytes(buffer, "buffer", writable=True)
-        self._buffer, self._size = buffer, nbytes
-        _changed()
-
-    @property
-    def size(self) -> int:
-        """How many bytes of ``buffer`` may be filled."""
-        return self._size
-
-    @size.setter
-    def size(self, size: int) -> None:
-        self._size = _size(size, _nbytes(self._buffer, "buffer", writable=True))
-        _changed()
-
-    def __repr__(self) -> str:
-        return f"<Gio.InputVector size={self._size}>"
+        super().__init__(buffer, size)
 
 
 def output_vectors(vectors: Iterable[Any] | None, name: str = "vectors") -> tuple[OutputVector, ...]:

@@ -200,13 +200,19 @@ class SocketMessagesMixin(Object):
             done += moved
         return done
 
-    def _send_messages(self, messages: Any, flags: int, timeout_us: int, cancellable: Cancellable | None) -> int:
-        """``g_socket_send_messages_with_timeout``."""
-        messages = _message_list(messages, OutputMessage)
+    def _batch_arguments(self, messages: Any, kind: type, flags: int,
+                         cancellable: Cancellable | None) -> tuple[list[Any], int]:
+        """The checks every batched call makes first (GLib: socket, timeout flag, cancellable)."""
+        messages = _message_list(messages, kind)
         flags = int_arg(flags, "flags")
         check_cancellable(cancellable)
         if not self._usable or cancellable is not None:
             self._check_io(cancellable)
+        return messages, flags
+
+    def _send_messages(self, messages: Any, flags: int, timeout_us: int, cancellable: Cancellable | None) -> int:
+        """``g_socket_send_messages_with_timeout``."""
+        messages, flags = self._batch_arguments(messages, OutputMessage, flags, cancellable)
         if not messages:
             return 0
         if SENDMMSG is None:
@@ -256,11 +262,7 @@ class SocketMessagesMixin(Object):
 
     def _receive_messages(self, messages: Any, flags: int, timeout_us: int, cancellable: Cancellable | None) -> int:
         """``g_socket_receive_messages_with_timeout``."""
-        messages = _message_list(messages, InputMessage)
-        flags = int_arg(flags, "flags")
-        check_cancellable(cancellable)
-        if not self._usable or cancellable is not None:
-            self._check_io(cancellable)
+        messages, flags = self._batch_arguments(messages, InputMessage, flags, cancellable)
         if not messages:
             return 0
         if RECVMMSG is None:

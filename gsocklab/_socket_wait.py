@@ -87,6 +87,16 @@ class SocketWaitMixin(Object):
             return IOCondition(0)
         return poll_now(self._fd, condition)
 
+    def _wait_arguments(self, condition: object, timeout_us: object,
+                        cancellable: Cancellable | None) -> tuple[int, int]:
+        """The checks of every condition wait, sync or async: types, socket, cancellable."""
+        condition, timeout_us = int_arg(condition, "condition"), int_arg(timeout_us, "timeout_us")
+        check_cancellable(cancellable)
+        self._check_socket()
+        if cancellable is not None:
+            cancellable.set_error_if_cancelled()
+        return condition, timeout_us
+
     def condition_wait(
         self, condition: IOCondition | int, cancellable: Cancellable | None = None
     ) -> bool:
@@ -104,12 +114,7 @@ class SocketWaitMixin(Object):
         time passes and ``CANCELLED`` when ``cancellable`` is (or becomes) cancelled. Also
         returns ``True`` when only ``ERR`` or ``HUP`` fired: the next I/O call reports why.
         """
-        condition = int_arg(condition, "condition")
-        timeout_us = int_arg(timeout_us, "timeout_us")
-        check_cancellable(cancellable)
-        self._check_socket()
-        if cancellable is not None:
-            cancellable.set_error_if_cancelled()
+        condition, timeout_us = self._wait_arguments(condition, timeout_us, cancellable)
         self._wait(condition, timeout_us, cancellable)
         return True
 

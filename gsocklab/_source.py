@@ -532,6 +532,8 @@ class AsyncSocketMixin(Object):
         def condition_check(self, condition: IOCondition | int) -> IOCondition: ...
         def _check_socket(self) -> Any: ...
         def _mark_timed_out(self) -> None: ...
+        def _wait_arguments(self, condition: object, timeout_us: object,
+                            cancellable: Cancellable | None) -> tuple[int, int]: ...
         def _nonblocking(self, name: str, *args: Any) -> Any: ...
         def receive_with_blocking(self, blocking: bool, cancellable: Cancellable | None = None,
                                   size: int = 65536, buffer: Any = None) -> ReceiveResult: ...
@@ -575,12 +577,7 @@ class AsyncSocketMixin(Object):
         ``cancellable`` is, or becomes, cancelled (from any thread); ``CLOSED`` when the socket
         is closed meanwhile. Also returns ``True`` when only ``ERR`` or ``HUP`` fired.
         """
-        condition = int_arg(condition, "condition")
-        timeout_us = int_arg(timeout_us, "timeout_us")
-        check_cancellable(cancellable)
-        self._check_socket()
-        if cancellable is not None:
-            cancellable.set_error_if_cancelled()
+        condition, timeout_us = self._wait_arguments(condition, timeout_us, cancellable)
         if self.condition_check(condition):
             return True
         timeout_ms = effective_timeout_ms(self.get_timeout(), timeout_us)
