@@ -20,7 +20,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
-import itertools
 import os
 import signal
 import socket as _socket
@@ -35,10 +34,10 @@ from ._credentials import UCRED, Credentials
 from ._enums import IOCondition, IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ._errors import Error, from_errno, from_oserror, new_io_error
 from ._mmsg import RECVMMSG, InputBatch, OutputBatch
-from ._observe import address_text, plain_class, watch_new
+from ._observe import plain_class, watch_new
 from ._results import OptionResult, ReceiveFromResult, ReceiveResult
 from ._socket_messages import DatagramBased, SocketMessagesMixin
-from ._socket_options import SocketOptionsMixin
+from ._socket_options import SocketOptionsMixin, default_label
 from ._socket_wait import SocketWaitMixin
 from ._source import AsyncSocketMixin, SocketSource
 from ._wait import ConditionPoller, timed_out_error
@@ -65,23 +64,6 @@ _new_tuple = tuple.__new__
 _DATA_IN, _MESSAGE_IN = "Error receiving data: ", "Error receiving message: "
 _DATA_OUT, _MESSAGE_OUT = "Error sending data: ", "Error sending message: "
 _IN, _OUT = IOCondition.IN, IOCondition.OUT
-
-
-_labels = itertools.count(1)
-_KIND = {SocketType.STREAM: "tcp", SocketType.DATAGRAM: "udp", SocketType.SEQPACKET: "seqpacket"}
-_UNIX_KIND = {SocketType.STREAM: "unix-stream", SocketType.DATAGRAM: "unix-dgram",
-              SocketType.SEQPACKET: "unix-seqpacket"}
-
-
-def _default_label(family: SocketFamily, kind: SocketType) -> str:
-    """``udp4#3``, ``tcp6#7``, ``unix-dgram#2``: protocol, family and a process-wide number."""
-    if family == SocketFamily.UNIX:
-        name = _UNIX_KIND.get(kind, "unix")
-    elif family in (SocketFamily.IPV4, SocketFamily.IPV6):
-        name = _KIND.get(kind, "socket") + ("4" if family == SocketFamily.IPV4 else "6")
-    else:
-        name = "socket"
-    return f"{name}#{next(_labels)}"
 
 
 def _ignore_sigpipe() -> None:
@@ -157,7 +139,6 @@ class Socket(  # type: ignore[misc]
         self._observers: tuple[Any, ...] = ()
         self._waited_ns = 0  # time spent waiting in the current call, for observers
         self._last_revents = 0
-        self._local_cache: tuple[int, str | None] | None = None
         self._in_batch: InputBatch | None = None
         self._last_source_address: SocketAddress | None = None
         self._last_to_native: Any = None
@@ -181,7 +162,7 @@ class Socket(  # type: ignore[misc]
                 except Error:
                     if self._construct_error is None:
                         raise  # with no OS socket GLib only warns; init() reports the real error
-        self._label = _default_label(self._family, self._type)
+        self._label = default_label(self._family, self._type)
         watch_new(self)
 
     @classmethod
@@ -718,24 +699,6 @@ class Socket(  # type: ignore[misc]
         return True
 
     # -- state and addresses --------------------------------------------------------------
-
-    @property
-    def label(self) -> str:
-        """A readable name for logs and recordings (default like ``udp4#3``); settable."""
-        return self._label
-
-    @label.setter
-    def label(self, label: str) -> None:
-        if not isinstance(label, str):
-            raise TypeError(f"label must be a str, not {type(label).__name__}")
-        self._label = label
-
-    def _local_text(self) -> str | None:
-        """The local address as recordings show it (cached per descriptor state)."""
-        try:
-            return address_text(self.get_local_address())
-        except Error:
-            return None
 
     def _os_address(self, peer: bool) -> SocketAddress:
         """``getpeername``/``getsockname`` as an address, with GLib's error texts."""

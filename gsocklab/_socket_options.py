@@ -10,6 +10,7 @@ on a stream socket, changing the backlog after ``listen``), these methods raise
 from __future__ import annotations
 
 import errno
+import itertools
 import socket as _socket
 import struct
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -19,12 +20,13 @@ from ._args import bool_arg, uint_arg
 from ._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ._errors import Error, from_errno, new_io_error
 from ._gobject import Object
+from ._observe import address_text
 
 if TYPE_CHECKING:
     from ._address import SocketAddress
     from ._results import OptionResult
 
-__all__ = ["SocketOptionsMixin", "ip_mreq_source", "ip_mreqn", "ipv6_group_source_req", "ipv6_mreq"]
+__all__ = ["SocketOptionsMixin", "default_label", "ip_mreq_source", "ip_mreqn", "ipv6_group_source_req", "ipv6_mreq"]
 
 _IP_ADD_SOURCE_MEMBERSHIP = getattr(_socket, "IP_ADD_SOURCE_MEMBERSHIP", 39)
 _IP_DROP_SOURCE_MEMBERSHIP = getattr(_socket, "IP_DROP_SOURCE_MEMBERSHIP", 40)
@@ -60,6 +62,23 @@ def _sockaddr_in6_storage(address: bytes) -> bytes:
 def ipv6_group_source_req(ifindex: int, group: bytes, source: bytes) -> bytes:
     """``struct group_source_req {gsr_interface; gsr_group; gsr_source}`` (storage 8-aligned)."""
     return struct.pack("=I4x", ifindex) + _sockaddr_in6_storage(group) + _sockaddr_in6_storage(source)
+
+
+_labels = itertools.count(1)
+_KIND = {SocketType.STREAM: "tcp", SocketType.DATAGRAM: "udp", SocketType.SEQPACKET: "seqpacket"}
+_UNIX_KIND = {SocketType.STREAM: "unix-stream", SocketType.DATAGRAM: "unix-dgram",
+              SocketType.SEQPACKET: "unix-seqpacket"}
+
+
+def default_label(family: SocketFamily, kind: SocketType) -> str:
+    """``udp4#3``, ``tcp6#7``, ``unix-dgram#2``: protocol, family and a process-wide number."""
+    if family == SocketFamily.UNIX:
+        name = _UNIX_KIND.get(kind, "unix")
+    elif family in (SocketFamily.IPV4, SocketFamily.IPV6):
+        name = _KIND.get(kind, "socket") + ("4" if family == SocketFamily.IPV4 else "6")
+    else:
+        name = "socket"
+    return f"{name}#{next(_labels)}"
 
 
 class SocketOptionsMixin(Object):
@@ -113,6 +132,7 @@ class SocketOptionsMixin(Object):
         _closed: bool
         _connected_read: bool
         _connected_write: bool
+        _label: str
 
         def get_option(self, level: int, optname: int) -> OptionResult: ...
         def set_option(self, level: int, optname: int, value: int) -> bool: ...
@@ -147,6 +167,24 @@ class SocketOptionsMixin(Object):
     def is_connected(self) -> bool:
         """Whether connected; stays ``True`` until both directions are shut down or closed."""
         return self._connected_read or self._connected_write
+
+    @property
+    def label(self) -> str:
+        """A readable name for logs and recordings (default like ``udp4#3``); settable."""
+        return self._label
+
+    @label.setter
+    def label(self, label: str) -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, not {type(label).__name__}")
+        self._label = label
+
+    def _local_text(self) -> str | None:
+        """The local address as recordings show it, or ``None``."""
+        try:
+            return address_text(self.get_local_address())
+        except Error:
+            return None
 
     # -- emulated modes ---------------------------------------------------------------------
 
