@@ -41,6 +41,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from paired import alternate
+
 from gsocklab import Gio
 
 PYGOBJECT_PYTHON = "/usr/bin/python3"
@@ -460,24 +462,6 @@ class Row:
     target: str
     passed: bool | None
     note: str = ""
-
-
-def alternate(reps: int, ours: Callable[[], float], ref: Callable[[], float]) -> tuple[float, float, float]:
-    """Run each side ``reps`` times, alternating, after one warm-up run of each.
-
-    Returns the median duration of each side and the median of the per-repetition speed
-    ratios (ref time / our time). The paired ratio cancels load that changes between
-    repetitions, which the ratio of two medians would not.
-    """
-    ours()
-    ref()
-    a: list[float] = []
-    b: list[float] = []
-    for _ in range(reps):
-        a.append(ours())
-        b.append(ref())
-    ratio = statistics.median(r / o for o, r in zip(a, b, strict=True))
-    return statistics.median(a), statistics.median(b), ratio
 
 
 def run(settings: Settings) -> list[Row]:

@@ -60,6 +60,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from paired import alternate_many as alternate
+
 from gsocklab import Gio
 
 C_SOURCE = Path(__file__).with_name("mmsg_baseline.c")
@@ -268,29 +270,6 @@ class Row:
     target: str
     passed: bool | None
     note: str = ""
-
-
-def alternate(
-    reps: int, ours: Callable[[], float], refs: list[Callable[[], float]]
-) -> tuple[float, list[tuple[float, float]]]:
-    """Run gsocklab and each reference ``reps`` times, in turn, after one warm-up run of each.
-
-    Returns gsocklab's median duration and, per reference, its median duration and the
-    median of the per-repetition speed ratios (reference time / our time). The paired ratio
-    cancels load that changes between repetitions, which the ratio of two medians would not.
-    """
-    ours()
-    for ref in refs:
-        ref()
-    a: list[float] = []
-    b: list[list[float]] = [[] for _ in refs]
-    for _ in range(reps):
-        a.append(ours())
-        for times, ref in zip(b, refs, strict=True):
-            times.append(ref())
-    return statistics.median(a), [
-        (statistics.median(times), statistics.median(r / o for o, r in zip(a, times, strict=True))) for times in b
-    ]
 
 
 CASES: tuple[tuple[str, str, Callable[[int, int], float], str, float], ...] = (

@@ -32,12 +32,10 @@ import gc
 import math
 import os
 import platform
-import statistics
 import sys
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+from paired import alternate
 
 from gsocklab import Gio, GLib, _observe
 from gsocklab._enums import IOErrorEnum, SocketFamily, SocketType
@@ -76,18 +75,6 @@ class Row:
     ratio: float | None
     target: str
     passed: bool | None
-
-
-def alternate(reps: int, ours: Callable[[], float], ref: Callable[[], float]) -> tuple[float, float, float]:
-    """Median seconds of each side and median of the per-repetition ratios (ref time / our time)."""
-    ours()
-    ref()
-    a: list[float] = []
-    b: list[float] = []
-    for _ in range(reps):
-        a.append(ours())
-        b.append(ref())
-    return statistics.median(a), statistics.median(b), statistics.median(r / o for o, r in zip(a, b, strict=True))
 
 
 # -- socket loops ------------------------------------------------------------------------------------

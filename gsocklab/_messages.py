@@ -10,7 +10,7 @@ objects changes nothing: they are not in any list a batch was built for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ._enums import IOErrorEnum
@@ -155,7 +155,7 @@ def input_vectors(vectors: Iterable[Any] | None, name: str = "vectors") -> tuple
     return tuple(v if isinstance(v, InputVector) else InputVector(v) for v in items)
 
 
-def _control_list(messages: object, name: str) -> list[SocketControlMessage] | None:
+def _control_list(messages: object, name: str = "control_messages") -> list[SocketControlMessage] | None:
     if messages is None:
         return None
     from ._control import SocketControlMessage
@@ -168,15 +168,61 @@ def _control_list(messages: object, name: str) -> list[SocketControlMessage] | N
     return list(messages)
 
 
-class OutputMessage(Object):
+def _receive_list(messages: object) -> list[SocketControlMessage] | None:
+    if messages is not None and not isinstance(messages, list):
+        raise TypeError("control_messages must be a list (to be filled in) or None")
+    return messages
+
+
+class _Message(Object):
+    """What both message kinds share: vectors and control messages, checked on assignment."""
+
+    __slots__ = ("_control_messages", "_vectors")
+    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {}
+    _make_vectors: Callable[[Any], tuple[Any, ...]]
+    _make_controls: Callable[[Any], list[SocketControlMessage] | None]
+
+    @property
+    def vectors(self) -> tuple[Any, ...]:
+        """The vectors, in order (assign a new list to change them)."""
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, vectors: Sequence[Any]) -> None:
+        self._vectors = self._make_vectors(vectors)
+        _changed()
+
+    @property
+    def num_vectors(self) -> int:
+        """``len(vectors)``."""
+        return len(self._vectors)
+
+    @property
+    def control_messages(self) -> list[SocketControlMessage] | None:
+        """Control messages sent, or the list received into; ``None`` for none."""
+        return self._control_messages
+
+    @control_messages.setter
+    def control_messages(self, messages: Any) -> None:
+        self._control_messages = self._make_controls(messages)
+        _changed()
+
+    @property
+    def num_control_messages(self) -> int:
+        """Number of control messages."""
+        return len(self._control_messages or ())
+
+
+class OutputMessage(_Message):
     """One datagram for ``send_messages`` (``GOutputMessage``).
 
     ``address`` (``None``: the connected peer), ``vectors`` (OutputVectors or bytes-like
     objects) and ``control_messages``; ``bytes_sent`` is filled in by ``send_messages``.
     """
 
-    __slots__ = ("_address", "_control_messages", "_vectors", "bytes_sent")
-    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {}
+    __slots__ = ("_address", "bytes_sent")
+    _make_vectors = staticmethod(output_vectors)
+    _make_controls = staticmethod(_control_list)
 
     def __init__(self, address: SocketAddress | None = None, vectors: Sequence[Any] | None = None,
                  control_messages: Sequence[SocketControlMessage] | None = None,
@@ -197,42 +243,11 @@ class OutputMessage(Object):
         self._address = _check_address(address)
         _changed()
 
-    @property
-    def vectors(self) -> tuple[OutputVector, ...]:
-        """The data, in order (assign a new list to change it)."""
-        return self._vectors
-
-    @vectors.setter
-    def vectors(self, vectors: Sequence[Any]) -> None:
-        self._vectors = output_vectors(vectors)
-        _changed()
-
-    @property
-    def num_vectors(self) -> int:
-        """``len(vectors)``."""
-        return len(self._vectors)
-
-    @property
-    def control_messages(self) -> list[SocketControlMessage] | None:
-        """Control messages sent with the datagram, or ``None``."""
-        return self._control_messages
-
-    @control_messages.setter
-    def control_messages(self, messages: Sequence[SocketControlMessage] | None) -> None:
-        self._control_messages = _control_list(messages, "control_messages")
-        _changed()
-
-    @property
-    def num_control_messages(self) -> int:
-        """Number of control messages."""
-        return len(self._control_messages or ())
-
     def __repr__(self) -> str:
         return (f"<Gio.OutputMessage to {self._address} vectors={len(self._vectors)} "
                 f"bytes_sent={self.bytes_sent}>")
 
-
-class InputMessage(Object):
+class InputMessage(_Message):
     """Room for one datagram in ``receive_messages`` (``GInputMessage``).
 
     ``vectors`` (InputVectors or writable buffers) receive the data. After the call,
@@ -242,8 +257,9 @@ class InputMessage(Object):
     are discarded, any descriptors in them closed). ``payload`` is the data as ``bytes``.
     """
 
-    __slots__ = ("_control_messages", "_vectors", "address", "bytes_received", "flags")
-    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {}
+    __slots__ = ("address", "bytes_received", "flags")
+    _make_vectors = staticmethod(input_vectors)
+    _make_controls = staticmethod(_receive_list)
 
     def __init__(self, vectors: Sequence[Any] | None = None,
                  control_messages: list[SocketControlMessage] | None = None, num_vectors: int | None = None) -> None:
@@ -255,43 +271,12 @@ class InputMessage(Object):
         self.flags = 0
 
     @property
-    def vectors(self) -> tuple[InputVector, ...]:
-        """Where the data goes, in order (assign a new list to change it)."""
-        return self._vectors
-
-    @vectors.setter
-    def vectors(self, vectors: Sequence[Any]) -> None:
-        self._vectors = input_vectors(vectors)
-        _changed()
-
-    @property
-    def num_vectors(self) -> int:
-        """``len(vectors)``."""
-        return len(self._vectors)
-
-    @property
-    def control_messages(self) -> list[SocketControlMessage] | None:
-        """The list control messages are received into, or ``None`` to discard them."""
-        return self._control_messages
-
-    @control_messages.setter
-    def control_messages(self, messages: list[SocketControlMessage] | None) -> None:
-        self._control_messages = _receive_list(messages)
-        _changed()
-
-    @property
-    def num_control_messages(self) -> int:
-        """Number of control messages received."""
-        return len(self._control_messages or ())
-
-    @property
     def payload(self) -> bytes:
         """The ``bytes_received`` bytes received, gathered from the vectors."""
         return gather(self._vectors, self.bytes_received)
 
     def __repr__(self) -> str:
         return f"<Gio.InputMessage from {self.address} bytes_received={self.bytes_received}>"
-
 
 def gather(vectors: Sequence[InputVector], count: int) -> bytes:
     """The first ``count`` bytes spread over ``vectors``."""
@@ -311,12 +296,6 @@ def _check_num_vectors(num_vectors: int | None, vectors: tuple[Any, ...]) -> Non
     """PyGObject code passes ``num_vectors``; here it can only agree with ``len(vectors)``."""
     if num_vectors is not None and num_vectors != len(vectors):
         raise TypeError(f"num_vectors={num_vectors} but {len(vectors)} vectors were given; pass the vectors only")
-
-
-def _receive_list(messages: object) -> list[SocketControlMessage] | None:
-    if messages is not None and not isinstance(messages, list):
-        raise TypeError("control_messages must be a list (to be filled in) or None")
-    return messages
 
 
 def _check_address(address: object) -> SocketAddress | None:
