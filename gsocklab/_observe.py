@@ -9,8 +9,12 @@ whose methods time the call, let it run unchanged, and report it with
 again. An observer that raises is detached everywhere and the error logged on logger
 ``gsocklab``: it can never make a socket call fail.
 
-`CALLS` counts the reports delivered, so tests can check that no observer work happens
-when none is attached.
+An observer may also offer a `Lane`: when it is a socket's only observer, the plain sends
+and receives (``send_to``, ``send``, ``receive_from``, ``receive`` with ``bytes`` payloads
+and no error) are staged straight into the lane, without a call to ``on_call``.
+
+`CALLS` counts the reports delivered through ``on_call`` (a lane's owner counts what was
+staged into it), so tests can check that no observer work happens when none is attached.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from time import monotonic_ns
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol
 
 from ._errors import Error
 
@@ -31,6 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CALLS",
+    "LANE_FIELDS",
+    "Lane",
     "SocketObserver",
     "add_global",
     "address_text",
@@ -47,7 +53,7 @@ _log = logging.getLogger("gsocklab")
 _lock = threading.RLock()
 _global: list[SocketObserver] = []
 _live: weakref.WeakSet[Socket] = weakref.WeakSet()
-CALLS = [0]  # reports delivered (a list so the count can be read through the module)
+CALLS = [0]  # reports delivered through on_call (a list so the count can be read through the module)
 
 
 class SocketObserver(Protocol):
@@ -64,6 +70,26 @@ class SocketObserver(Protocol):
     def on_call(self, sock: Socket, op: str, t0_ns: int, duration_ns: int, waited_ns: int, nbytes: int | None,
                 peer: SocketAddress | None, payload: Any, error: Error | None,
                 extra: dict[str, Any] | None) -> None: ...
+
+
+# What a lane's ``stage`` receives for one call: a tuple of these fields, in this order.
+LANE_FIELDS: Final = ("t0_ns", "end_ns", "waited_ns", "nbytes", "sock", "op", "thread", "peer", "payload",
+                      "error", "extra")
+
+
+class Lane(NamedTuple):
+    """An observer's fast lane: where the hook stages plain sends and receives itself.
+
+    ``stage`` takes one tuple of `LANE_FIELDS` per call (``error`` and ``extra`` are
+    ``None``; ``payload`` is ``bytes`` cut to ``cap`` bytes, or ``None`` when ``cap`` is 0)
+    and must not raise (``list.extend`` is the intended one). ``thread`` is
+    ``threads.code`` in the calling thread, or ``thread_code()`` when it has none yet.
+    """
+
+    stage: Callable[[tuple[Any, ...]], object]
+    threads: threading.local
+    thread_code: Callable[[], Any]
+    cap: int
 
 
 def address_text(address: SocketAddress | None) -> str | None:
@@ -92,6 +118,7 @@ def _refresh(sock: Socket) -> None:
     """Switch ``sock`` to its observed class or back, to match its observers."""
     observers = observers_of(sock)
     sock._observers = observers
+    sock._lane = getattr(observers[0], "lane", None) if len(observers) == 1 else None
     plain = plain_class(type(sock))
     sock.__class__ = observed_class(plain) if observers else plain
 
@@ -314,7 +341,13 @@ def _fail(observer: SocketObserver) -> None:
 
 
 def _fast(plain: type) -> dict[str, Any]:
-    """Hand-written wrappers for the calls of datagram and stream loops (no generic extraction)."""
+    """Hand-written wrappers for the calls of datagram and stream loops.
+
+    When the socket's only observer has a `Lane` and the payload is ``bytes``, the call is
+    staged straight into the lane; otherwise it is reported through ``on_call``. The lane
+    code is written out in each wrapper on purpose: a helper function would add a Python
+    call to every send and receive (see ``benchmarks/bench_record.py``).
+    """
     send_to, receive_from = getattr(plain, "send_to"), getattr(plain, "receive_from")  # noqa: B009
     send, receive = getattr(plain, "send"), getattr(plain, "receive")  # noqa: B009
 
@@ -326,14 +359,21 @@ def _fast(plain: type) -> dict[str, Any]:
         except Error as error:
             _report(self, "send_to", t0, self._waited_ns, None, address, None, error, None)
             raise
-        end = monotonic_ns()
-        for observer in self._observers:
-            CALLS[0] += 1
+        peer = address if address is not None else _peer(self)
+        lane = self._lane
+        if lane is not None and type(buffer) is bytes:
             try:
-                observer.on_call(self, "send_to", t0, end - t0, self._waited_ns, sent,
-                                 address if address is not None else _peer(self), buffer, None, None)
+                stage, threads, thread_code, cap = lane
+                try:
+                    thread = threads.code
+                except AttributeError:
+                    thread = thread_code()
+                stage((t0, monotonic_ns(), self._waited_ns, sent, self, "send_to", thread, peer,
+                       buffer if len(buffer) <= cap else buffer[:cap] if cap else None, None, None))
             except Exception:
-                _fail(observer)
+                _fail(self._observers[0])
+        else:
+            _report(self, "send_to", t0, self._waited_ns, sent, peer, buffer, None, None)
         return sent
 
     def observed_receive_from(self: Any, cancellable: Any = None, size: int = 65536) -> Any:
@@ -344,14 +384,21 @@ def _fast(plain: type) -> dict[str, Any]:
         except Error as error:
             _report(self, "receive_from", t0, self._waited_ns, None, None, None, error, None)
             raise
-        end = monotonic_ns()
-        for observer in self._observers:
-            CALLS[0] += 1
+        lane = self._lane
+        if lane is not None:
             try:
-                observer.on_call(self, "receive_from", t0, end - t0, self._waited_ns, result[0],
-                                 result[1], result[2], None, None)
+                stage, threads, thread_code, cap = lane
+                try:
+                    thread = threads.code
+                except AttributeError:
+                    thread = thread_code()
+                count, source, data = result
+                stage((t0, monotonic_ns(), self._waited_ns, count, self, "receive_from", thread, source,
+                       data if count <= cap else data[:cap] if cap else None, None, None))
             except Exception:
-                _fail(observer)
+                _fail(self._observers[0])
+        else:
+            _report(self, "receive_from", t0, self._waited_ns, result[0], result[1], result[2], None, None)
         return result
 
     def observed_send(self: Any, buffer: Any, cancellable: Any = None) -> int:
@@ -362,13 +409,21 @@ def _fast(plain: type) -> dict[str, Any]:
         except Error as error:
             _report(self, "send", t0, self._waited_ns, None, _peer(self), None, error, None)
             raise
-        end = monotonic_ns()
-        for observer in self._observers:
-            CALLS[0] += 1
+        lane = self._lane
+        if lane is not None and type(buffer) is bytes:
             try:
-                observer.on_call(self, "send", t0, end - t0, self._waited_ns, sent, _peer(self), buffer, None, None)
+                stage, threads, thread_code, cap = lane
+                try:
+                    thread = threads.code
+                except AttributeError:
+                    thread = thread_code()
+                payload = buffer[:sent]
+                stage((t0, monotonic_ns(), self._waited_ns, sent, self, "send", thread, _peer(self),
+                       payload if sent <= cap else payload[:cap] if cap else None, None, None))
             except Exception:
-                _fail(observer)
+                _fail(self._observers[0])
+        else:
+            _report(self, "send", t0, self._waited_ns, sent, _peer(self), buffer, None, None)
         return sent
 
     def observed_receive(self: Any, cancellable: Any = None, size: int = 65536, buffer: Any = None) -> Any:
@@ -379,16 +434,22 @@ def _fast(plain: type) -> dict[str, Any]:
         except Error as error:
             _report(self, "receive", t0, self._waited_ns, None, _peer(self), None, error, None)
             raise
-        end = monotonic_ns()
         count, data = result
-        payload = data if buffer is None else memoryview(data)[:count]
-        for observer in self._observers:
-            CALLS[0] += 1
+        lane = self._lane
+        if lane is not None and buffer is None:
             try:
-                observer.on_call(self, "receive", t0, end - t0, self._waited_ns, count, _peer(self), payload,
-                                 None, None)
+                stage, threads, thread_code, cap = lane
+                try:
+                    thread = threads.code
+                except AttributeError:
+                    thread = thread_code()
+                stage((t0, monotonic_ns(), self._waited_ns, count, self, "receive", thread, _peer(self),
+                       data if count <= cap else data[:cap] if cap else None, None, None))
             except Exception:
-                _fail(observer)
+                _fail(self._observers[0])
+        else:
+            _report(self, "receive", t0, self._waited_ns, count, _peer(self),
+                    data if buffer is None else memoryview(data)[:count], None, None)
         return result
 
     wrappers: dict[str, Any] = {"send_to": observed_send_to, "receive_from": observed_receive_from,
@@ -410,6 +471,7 @@ def observed_class(plain: type) -> type:
         namespace["__doc__"] = "A socket whose calls are reported to its observers (see `gsocklab._observe`)."
         namespace["__module__"] = __name__
         namespace["_observed"] = True
+        namespace["__slots__"] = ()  # the same layout: `__class__` can be switched back and forth
         observed = _observed_classes[plain] = type(f"Observed{plain.__name__}", (plain,), namespace)
     return observed
 

@@ -102,6 +102,17 @@ class Socket(  # type: ignore[misc]
     descriptor when it is collected.
     """
 
+    # Slots keep attribute access fast and let `gsocklab._observe` switch the class of a
+    # socket without turning its attributes into a dict. The mixins have no slots, so
+    # sockets still take attributes of the caller's own, as PyGObject's do.
+    __slots__ = (
+        "_address_cache", "_blocking", "_closed", "_connect_pending", "_connected_read",
+        "_connected_write", "_construct_error", "_family", "_fd", "_in_batch", "_inited", "_keepalive", "_label",
+        "_lane", "_last_revents", "_last_source", "_last_source_address", "_last_to", "_last_to_native",
+        "_listen_backlog", "_listening", "_observers", "_out_batch", "_own_observers", "_poller", "_protocol",
+        "_raw_address_cache", "_remote_address", "_sock", "_sources", "_timed_out", "_timeout", "_type", "_usable",
+        "_waited_ns",
+    )
     _CONSTRUCT_ONLY = frozenset({"family", "type", "protocol", "fd"})
     _sigpipe_ignored: ClassVar[bool] = False
 
@@ -137,6 +148,7 @@ class Socket(  # type: ignore[misc]
         self._out_batch: OutputBatch | None = None
         self._sources: set[SocketSource] = set()
         self._observers: tuple[Any, ...] = ()
+        self._lane: Any = None  # the fast lane of its only observer (gsocklab._observe.Lane)
         self._waited_ns = 0  # time spent waiting in the current call, for observers
         self._last_revents = 0
         self._in_batch: InputBatch | None = None

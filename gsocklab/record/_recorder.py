@@ -2,13 +2,14 @@
 
 How it stays cheap enough to leave on (``benchmarks/bench_record.py`` measures it):
 
-* The socket hook (`gsocklab._observe`) calls `Recorder.on_call` in the thread that made the
-  call. For a plain send or receive it reads the thread's code from a thread-local, checks
-  the payload (``bytes`` up to ``capture_bytes`` are kept as they are, anything else is
-  copied) and extends a flat list by the call's fields: no lock (``list.extend`` is atomic
-  under the GIL), no formatting, no object that outlives the call. Calls with ``extra``
-  (batches, vectors, conditions, setters) and calls that change a socket's state take a
-  slower path that copies what the caller may reuse.
+* For a plain send or receive of ``bytes``, the socket hook (`gsocklab._observe`) stages the
+  call itself through the recorder's `Lane <gsocklab._observe.Lane>`: it reads the
+  thread's code from a thread-local, cuts the payload to ``capture_bytes`` and extends a
+  flat list by the call's fields. No lock (``list.extend`` is atomic under the GIL), no
+  formatting, no Python call into the recorder, no object that outlives the call.
+* Every other call goes through `Recorder.on_call`, which stages in the same layout. Calls
+  with ``extra`` (batches, vectors, conditions, setters) and calls that change a socket's
+  state take a slower path that copies what the caller may reuse.
 * The recorder's flush thread, every `FLUSH_INTERVAL` seconds while it records, and
   ``flush()`` / ``to_dataframe()`` move the staged calls into numpy columns (`_store`) and
   deliver new rows to subscribers, never in the socket call path.
@@ -108,6 +109,8 @@ class Recorder:
         self._restart()
         self._on_call = self._make_on_call()
         self.on_call = self._on_call  # type: ignore[method-assign]  # the closure, without the method call
+        # Plain sends and receives are staged by the socket hook itself, in the same layout.
+        self.lane = _observe.Lane(self._stage, self._local, self._thread_code, capture_bytes)
 
     @property
     def capture_bytes(self) -> int:
@@ -152,7 +155,7 @@ class Recorder:
                 payload = keep(payload, cap) if cap else None
             if extra is not None or (nbytes is None and op in state_ops):
                 extra, payload = special(sock, op, nbytes, peer, payload, extra)
-            stage((t0_ns, duration_ns, waited_ns, nbytes, sock, op, thread, peer, payload, error, extra))
+            stage((t0_ns, t0_ns + duration_ns, waited_ns, nbytes, sock, op, thread, peer, payload, error, extra))
 
         return on_call
 

@@ -43,7 +43,7 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from operator import is_not
+from operator import is_not, itemgetter
 from typing import Any, Final, NamedTuple
 
 import numpy as np
@@ -60,7 +60,7 @@ STAGED_LIMIT: Final = 1 << 16  # staged calls before an uncommon call compacts t
 CHUNK_ROWS: Final = 1 << 16  # rows per chunk: whole chunks are freed as the oldest rows are dropped
 
 # The fields of one staged call, in order (see `Recorder.on_call`).
-T0, DURATION, WAITED, NBYTES, SOCK, OP, THREAD, PEER, PAYLOAD, ERROR, EXTRA = range(11)
+T0, END, WAITED, NBYTES, SOCK, OP, THREAD, PEER, PAYLOAD, ERROR, EXTRA = range(11)  # `gsocklab._observe.LANE_FIELDS`
 STRIDE: Final = 11
 
 # (column, dtype, missing value) of every numpy column, in a fixed order.
@@ -75,6 +75,8 @@ NUMERIC: Final[tuple[tuple[str, type[Any], float], ...]] = (
 # address objects (immutable; a socket hands out the same object for the same source).
 LISTS: Final = ("sock", "thread", "peer", "op", "payload")
 _DTYPES: Final = {name: dtype for name, dtype, _ in NUMERIC}
+# The numpy columns every row has a value in; the others are kept only where some row has one.
+DENSE: Final = ("t0", "duration", "nbytes")
 
 Array = np.ndarray[Any, Any]
 
@@ -143,26 +145,42 @@ class _SocketEntry:
 class _Chunk:
     """Up to ``capacity`` consecutive rows, ``seq0`` being the first one's number.
 
-    The numpy columns are allocated once, at full capacity, and filled in place: memory is
-    touched once per row, never copied or reallocated while recording (on a virtual machine
-    a page fault costs microseconds).
+    The numpy columns are allocated at full capacity and filled in place: memory is touched
+    once per row, never copied or reallocated while recording (on a virtual machine a page
+    fault costs microseconds). Only `DENSE` columns exist from the start; any other column
+    is allocated the first time a row of the chunk has a value in it (plain sends and
+    receives never set ``flags``, ``batch``, ``timeout``…, so their chunks never hold them).
     """
 
     __slots__ = ("arrays", "capacity", "lists", "seq0", "size")
 
     def __init__(self, seq0: int, capacity: int) -> None:
         self.seq0, self.capacity, self.size = seq0, capacity, 0
-        self.arrays = {name: np.empty(capacity, dtype=dtype) for name, dtype, _ in NUMERIC}
+        self.arrays = {name: np.empty(capacity, dtype=_DTYPES[name]) for name in DENSE}
         self.lists: dict[str, list[Any]] = {name: [] for name in LISTS}
 
     def __len__(self) -> int:
         return self.size
 
+    def column(self, name: str, start: int, stop: int) -> Array:
+        """Rows ``start:stop`` of a numpy column (missing values if the chunk has none in it)."""
+        column = self.arrays.get(name)
+        if column is None:
+            return _filled(name, stop - start)
+        return column[start:stop]
+
     def add(self, arrays: dict[str, Array], lists: dict[str, list[Any]], start: int, stop: int) -> None:
-        """Append rows ``start:stop`` of ``arrays`` and ``lists``."""
+        """Append rows ``start:stop`` of ``arrays`` (dense columns and any others) and ``lists``."""
         size, end = self.size, self.size + stop - start
-        for name, column in self.arrays.items():
-            column[size:end] = arrays[name][start:stop]
+        columns = self.arrays
+        for name, values in arrays.items():
+            column = columns.get(name)
+            if column is None:
+                column = columns[name] = np.full(self.capacity, _MISSING[name], dtype=_DTYPES[name])
+            column[size:end] = values[start:stop]
+        for name, column in columns.items():
+            if name not in arrays:
+                column[size:end] = _MISSING[name]
         whole = start == 0 and stop == len(lists["payload"])
         for name, items in self.lists.items():
             items.extend(lists[name] if whole else lists[name][start:stop])
@@ -196,6 +214,14 @@ def _filled(name: str, n: int) -> Array:
 
 
 _MISSING: Final = {name: missing for name, _, missing in NUMERIC}
+
+
+def _column(arrays: dict[str, Array], name: str, n: int) -> Array:
+    """``arrays[name]``, made (all missing) if the rows have no value in it yet."""
+    column = arrays.get(name)
+    if column is None:
+        column = arrays[name] = _filled(name, n)
+    return column
 
 
 class Store:
@@ -243,8 +269,8 @@ class Store:
             if chunk.seq0 + len(chunk) <= first:
                 continue
             skip = max(0, first - chunk.seq0)
-            for name, column in chunk.arrays.items():
-                parts[name].append(column[skip:chunk.size])
+            for name, pieces in parts.items():
+                pieces.append(chunk.column(name, skip, chunk.size))
             for name, items in chunk.lists.items():
                 lists[name].extend(items[skip:] if skip else items)
         arrays = {name: np.concatenate(pieces) if pieces else np.empty(0, dtype=_DTYPES[name])
@@ -270,14 +296,14 @@ class Store:
         m = len(staged)
         if not m:
             return 0
-        calls = staged[:m]
-        del staged[:m]
         try:
-            arrays, lists, values = self._rows(calls, m // STRIDE, reread)
+            arrays, lists, values = self._rows(staged, m, reread)
         except Exception:  # a bug here must not lose calls silently: they count as dropped
             _log.exception("recorder could not store %d calls; they are counted as dropped", m // STRIDE)
             self.dropped += m // STRIDE
             return 0
+        finally:
+            del staged[:m]
         rows = len(lists["payload"])
         seq0 = self.next_seq
         self.next_seq += rows
@@ -313,38 +339,42 @@ class Store:
             for seq in [seq for seq in self.values if seq < first]:
                 del self.values[seq]
 
-    def _rows(self, calls: list[Any], n: int, reread: bool = True
+    def _rows(self, staged: list[Any], m: int, reread: bool = True
               ) -> tuple[dict[str, Array], dict[str, list[Any]], list[Any]]:
-        """The rows of ``n`` staged calls: numpy columns, list columns and (row, value) pairs."""
-        socks = calls[SOCK::STRIDE]
+        """The rows of the calls in ``staged[:m]``: numpy columns, list columns and (row, value) pairs.
+
+        Each field is sliced straight out of ``staged`` (one C-level copy per field, no copy
+        of the whole list) and every check is a C-level pass over the common case: no
+        waits, no missing byte counts, no errors, no extras.
+        """
+        n = m // STRIDE
+        socks = staged[SOCK:m:STRIDE]
         sock_codes = {sock: self.socket_code(sock, reread=reread) for sock in set(socks)}
-        waited = calls[WAITED::STRIDE]
-        nbytes = calls[NBYTES::STRIDE]
-        errors = calls[ERROR::STRIDE]
+        waited = staged[WAITED:m:STRIDE]
+        nbytes = staged[NBYTES:m:STRIDE]
+        errors = staged[ERROR:m:STRIDE]
+        t0 = _ints(staged[T0:m:STRIDE], np.int64, n)
+        try:
+            nbytes_column = _ints(nbytes, np.int64, n)
+        except TypeError:  # some calls moved no bytes (None)
+            nbytes_column = np.nan_to_num(np.array(nbytes, dtype=np.float64), nan=-1).astype(np.int64)
         arrays: dict[str, Array] = {
-            "t0": _ints(calls[T0::STRIDE], np.int64, n),
-            "duration": _ints(calls[DURATION::STRIDE], np.int64, n),
-            "waited": np.zeros(n, dtype=np.int64) if waited.count(0) == n else _ints(waited, np.int64, n),
-            "nbytes": (_ints(nbytes, np.int64, n) if not nbytes.count(None)
-                       else np.nan_to_num(np.array(nbytes, dtype=np.float64), nan=-1).astype(np.int64)),
-            "flags": _filled("flags", n),
-            "batch": _filled("batch", n),
-            "index": _filled("index", n),
-            "timeout": _filled("timeout", n),
-            "error": (np.zeros(n, dtype=np.int16) if errors.count(None) == n
-                      else np.array([0 if e is None else self._error_code(e) for e in errors], dtype=np.int16)),
-            "blocking": _filled("blocking", n),
-            "condition": _filled("condition", n),
-            "ready": _filled("ready", n),
+            "t0": t0,
+            "duration": _ints(staged[END:m:STRIDE], np.int64, n) - t0,
+            "nbytes": nbytes_column,
         }
+        if any(waited):
+            arrays["waited"] = _ints(waited, np.int64, n)
+        if errors.count(None) != n:
+            arrays["error"] = np.array([0 if e is None else self._error_code(e) for e in errors], dtype=np.int16)
         lists: dict[str, list[Any]] = {
-            "sock": list(map(sock_codes.__getitem__, socks)),
-            "thread": calls[THREAD::STRIDE],
-            "peer": calls[PEER::STRIDE],
-            "op": calls[OP::STRIDE],
-            "payload": calls[PAYLOAD::STRIDE],
+            "sock": [sock_codes[socks[0]]] * n if len(sock_codes) == 1 else list(itemgetter(*socks)(sock_codes)),
+            "thread": staged[THREAD:m:STRIDE],
+            "peer": staged[PEER:m:STRIDE],
+            "op": staged[OP:m:STRIDE],
+            "payload": staged[PAYLOAD:m:STRIDE],
         }
-        extras = calls[EXTRA::STRIDE]
+        extras = staged[EXTRA:m:STRIDE]
         values: list[Any] = []
         if extras.count(None) == n:
             return arrays, lists, values
@@ -356,13 +386,13 @@ class Store:
                 continue
             for key, value in extra.items():
                 if key == "blocking":
-                    arrays["blocking"][i] = bool(value)
+                    _column(arrays, "blocking", n)[i] = bool(value)
                 elif key == "timeout":
-                    arrays["timeout"][i] = FOREVER if value is None or value < 0 else float(value)
+                    _column(arrays, "timeout", n)[i] = FOREVER if value is None or value < 0 else float(value)
                 elif key in ("condition", "ready"):
-                    arrays[key][i] = int(value) & 0x3F
+                    _column(arrays, key, n)[i] = int(value) & 0x3F
                 elif key == "flags":
-                    arrays["flags"][i] = int(value)
+                    _column(arrays, "flags", n)[i] = int(value)
                 elif key == "value":
                     values.append((i, value))
         if batches:
@@ -387,6 +417,8 @@ class Store:
                 batches: list[tuple[int, Batch]]) -> tuple[dict[str, Array], dict[str, list[Any]], list[Any]]:
         """Replace each batched call's row by one row per message it moved (and one for an error)."""
         n = len(lists["payload"])
+        for name in ("flags", "batch", "index", "error"):
+            _column(arrays, name, n)
         repeats = np.ones(n, dtype=np.int64)
         for i, batch in batches:
             repeats[i] = batch.moved + (1 if batch.moved and arrays["error"][i] else 0) or 1
