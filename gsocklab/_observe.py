@@ -42,10 +42,13 @@ __all__ = [
     "address_text",
     "attach",
     "detach",
+    "lane_failed",
     "observed_class",
     "observers_of",
+    "peer_of",
     "plain_class",
     "remove_global",
+    "report",
     "watch_new",
 ]
 
@@ -117,10 +120,11 @@ def observers_of(sock: Socket) -> tuple[SocketObserver, ...]:
 def _refresh(sock: Socket) -> None:
     """Switch ``sock`` to its observed class or back, to match its observers."""
     observers = observers_of(sock)
-    sock._observers = observers
-    sock._lane = getattr(observers[0], "lane", None) if len(observers) == 1 else None
+    lane = getattr(observers[0], "lane", None) if len(observers) == 1 else None
     plain = plain_class(type(sock))
-    sock.__class__ = observed_class(plain) if observers else plain
+    sock._observers, sock._lane = observers, None
+    sock.__class__ = observed_class(plain, lane is not None) if observers else plain
+    sock._lane = lane
 
 
 def watch_new(sock: Socket) -> None:
@@ -178,7 +182,7 @@ def _drop(observer: SocketObserver) -> None:
             _refresh(sock)
 
 
-def _report(sock: Any, op: str, t0: int, waited: int, nbytes: int | None, peer: Any, payload: Any,
+def report(sock: Any, op: str, t0: int, waited: int, nbytes: int | None, peer: Any, payload: Any,
             error: Error | None, extra: dict[str, Any] | None) -> None:
     """Deliver one call to the socket's observers; an observer that raises is dropped."""
     duration = monotonic_ns() - t0
@@ -193,7 +197,7 @@ def _report(sock: Any, op: str, t0: int, waited: int, nbytes: int | None, peer: 
 
 # -- the observed class ------------------------------------------------------------------------------
 
-def _peer(sock: Any) -> Any:
+def peer_of(sock: Any) -> Any:
     """The connected peer of ``sock`` for the log, or ``None``."""
     if sock._remote_address is None and (sock._connected_read or sock._connected_write):
         try:
@@ -227,10 +231,10 @@ def _wrap(plain: type, name: str, extract: Extract) -> Callable[..., Any]:
                 nbytes, peer, payload, extra = extract(self, args, kwargs, None)
             except Exception:
                 nbytes = peer = payload = extra = None
-            _report(self, name, t0, self._waited_ns, None, peer, None, error, extra)
+            report(self, name, t0, self._waited_ns, None, peer, None, error, extra)
             raise
         nbytes, peer, payload, extra = extract(self, args, kwargs, result)
-        _report(self, name, t0, self._waited_ns, nbytes, peer, payload, None, extra)
+        report(self, name, t0, self._waited_ns, nbytes, peer, payload, None, extra)
         return result
 
     return observed
@@ -249,7 +253,7 @@ def _address_arg(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], resul
 
 
 def _accepted(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
-    return None, None if result is None else _peer(result), None, None
+    return None, None if result is None else peer_of(result), None, None
 
 
 def _group(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
@@ -272,7 +276,7 @@ def _sent(peer_index: int | None, data_index: int,
     def extract(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
         peer = _arg(args, kwargs, peer_index, "address") if peer_index is not None else None
         extra = None if blocking_index is None else {"blocking": bool(_arg(args, kwargs, blocking_index, "blocking"))}
-        return result, peer if peer is not None else _peer(sock), _arg(args, kwargs, data_index, "buffer"), extra
+        return result, peer if peer is not None else peer_of(sock), _arg(args, kwargs, data_index, "buffer"), extra
     return extract
 
 
@@ -285,15 +289,15 @@ def _received(blocking_index: int | None = None, timeout_index: int | None = Non
             timeout_us = _arg(args, kwargs, timeout_index, "timeout_us", -1)
             extra = {"blocking": timeout_us != 0, "timeout": timeout_us / 1e6 if timeout_us > 0 else None}
         if result is None:
-            return None, _peer(sock), None, extra
+            return None, peer_of(sock), None, extra
         if isinstance(result, bytes):  # receive_bytes
-            return len(result), _peer(sock), result, extra
+            return len(result), peer_of(sock), result, extra
         if len(result) == 2 and isinstance(result[0], (bytes, bytearray)):  # receive_bytes_from
             return len(result[0]), result[1], result[0], extra
         if len(result) == 3:  # receive_from
             return result[0], result[1], result[2], extra
         count, buffer = result[0], result[1]
-        return count, _peer(sock), memoryview(buffer)[:count] if count < len(buffer) else buffer, extra
+        return count, peer_of(sock), memoryview(buffer)[:count] if count < len(buffer) else buffer, extra
     return extract
 
 
@@ -303,11 +307,11 @@ def _message(sent: bool) -> Extract:
             vectors = _arg(args, kwargs, 1, "vectors")
             extra = {"vectors": vectors, "flags": _arg(args, kwargs, 3, "flags", 0)}
             nbytes = result[1] if isinstance(result, tuple) else result
-            return nbytes, _arg(args, kwargs, 0, "address") or _peer(sock), None, extra
+            return nbytes, _arg(args, kwargs, 0, "address") or peer_of(sock), None, extra
         vectors = _arg(args, kwargs, 0, "vectors")
         if result is None:
-            return None, _peer(sock), None, {"vectors": vectors}
-        return result[0], result[1] or _peer(sock), None, {"vectors": vectors, "flags": result[3]}
+            return None, peer_of(sock), None, {"vectors": vectors}
+        return result[0], result[1] or peer_of(sock), None, {"vectors": vectors, "flags": result[3]}
     return extract
 
 
@@ -340,13 +344,20 @@ def _fail(observer: SocketObserver) -> None:
     _drop(observer)
 
 
+def lane_failed(sock: Any) -> None:
+    """Staging into the socket's lane raised: detach its owner (called from an ``except``)."""
+    if sock._observers:
+        _fail(sock._observers[0])
+
+
 def _fast(plain: type) -> dict[str, Any]:
     """Hand-written wrappers for the calls of datagram and stream loops.
 
-    When the socket's only observer has a `Lane` and the payload is ``bytes``, the call is
-    staged straight into the lane; otherwise it is reported through ``on_call``. The lane
-    code is written out in each wrapper on purpose: a helper function would add a Python
-    call to every send and receive (see ``benchmarks/bench_record.py``).
+    ``send_to``/``receive_from`` report through ``on_call`` (with a lane they are not
+    wrapped: `Socket` stages them itself). ``send``/``receive``, when the socket's only
+    observer has a `Lane` and the payload is ``bytes``, stage the call straight into the
+    lane, written out in each wrapper on purpose: a helper function would add a Python call
+    to every send and receive (see ``benchmarks/bench_record.py``).
     """
     send_to, receive_from = getattr(plain, "send_to"), getattr(plain, "receive_from")  # noqa: B009
     send, receive = getattr(plain, "send"), getattr(plain, "receive")  # noqa: B009
@@ -357,23 +368,10 @@ def _fast(plain: type) -> dict[str, Any]:
         try:
             sent: int = send_to(self, address, buffer, cancellable)
         except Error as error:
-            _report(self, "send_to", t0, self._waited_ns, None, address, None, error, None)
+            report(self, "send_to", t0, self._waited_ns, None, address, None, error, None)
             raise
-        peer = address if address is not None else _peer(self)
-        lane = self._lane
-        if lane is not None and type(buffer) is bytes:
-            try:
-                stage, threads, thread_code, cap = lane
-                try:
-                    thread = threads.code
-                except AttributeError:
-                    thread = thread_code()
-                stage((t0, monotonic_ns(), self._waited_ns, sent, self, "send_to", thread, peer,
-                       buffer if len(buffer) <= cap else buffer[:cap] if cap else None, None, None))
-            except Exception:
-                _fail(self._observers[0])
-        else:
-            _report(self, "send_to", t0, self._waited_ns, sent, peer, buffer, None, None)
+        report(self, "send_to", t0, self._waited_ns, sent, address if address is not None else peer_of(self),
+               buffer, None, None)
         return sent
 
     def observed_receive_from(self: Any, cancellable: Any = None, size: int = 65536) -> Any:
@@ -382,23 +380,9 @@ def _fast(plain: type) -> dict[str, Any]:
         try:
             result = receive_from(self, cancellable, size)
         except Error as error:
-            _report(self, "receive_from", t0, self._waited_ns, None, None, None, error, None)
+            report(self, "receive_from", t0, self._waited_ns, None, None, None, error, None)
             raise
-        lane = self._lane
-        if lane is not None:
-            try:
-                stage, threads, thread_code, cap = lane
-                try:
-                    thread = threads.code
-                except AttributeError:
-                    thread = thread_code()
-                count, source, data = result
-                stage((t0, monotonic_ns(), self._waited_ns, count, self, "receive_from", thread, source,
-                       data if count <= cap else data[:cap] if cap else None, None, None))
-            except Exception:
-                _fail(self._observers[0])
-        else:
-            _report(self, "receive_from", t0, self._waited_ns, result[0], result[1], result[2], None, None)
+        report(self, "receive_from", t0, self._waited_ns, result[0], result[1], result[2], None, None)
         return result
 
     def observed_send(self: Any, buffer: Any, cancellable: Any = None) -> int:
@@ -407,7 +391,7 @@ def _fast(plain: type) -> dict[str, Any]:
         try:
             sent: int = send(self, buffer, cancellable)
         except Error as error:
-            _report(self, "send", t0, self._waited_ns, None, _peer(self), None, error, None)
+            report(self, "send", t0, self._waited_ns, None, peer_of(self), None, error, None)
             raise
         lane = self._lane
         if lane is not None and type(buffer) is bytes:
@@ -418,12 +402,12 @@ def _fast(plain: type) -> dict[str, Any]:
                 except AttributeError:
                     thread = thread_code()
                 payload = buffer[:sent]
-                stage((t0, monotonic_ns(), self._waited_ns, sent, self, "send", thread, _peer(self),
+                stage((t0, monotonic_ns(), self._waited_ns, sent, self, "send", thread, peer_of(self),
                        payload if sent <= cap else payload[:cap] if cap else None, None, None))
             except Exception:
-                _fail(self._observers[0])
+                lane_failed(self)
         else:
-            _report(self, "send", t0, self._waited_ns, sent, _peer(self), buffer, None, None)
+            report(self, "send", t0, self._waited_ns, sent, peer_of(self), buffer, None, None)
         return sent
 
     def observed_receive(self: Any, cancellable: Any = None, size: int = 65536, buffer: Any = None) -> Any:
@@ -432,7 +416,7 @@ def _fast(plain: type) -> dict[str, Any]:
         try:
             result = receive(self, cancellable, size, buffer)
         except Error as error:
-            _report(self, "receive", t0, self._waited_ns, None, _peer(self), None, error, None)
+            report(self, "receive", t0, self._waited_ns, None, peer_of(self), None, error, None)
             raise
         count, data = result
         lane = self._lane
@@ -443,12 +427,12 @@ def _fast(plain: type) -> dict[str, Any]:
                     thread = threads.code
                 except AttributeError:
                     thread = thread_code()
-                stage((t0, monotonic_ns(), self._waited_ns, count, self, "receive", thread, _peer(self),
+                stage((t0, monotonic_ns(), self._waited_ns, count, self, "receive", thread, peer_of(self),
                        data if count <= cap else data[:cap] if cap else None, None, None))
             except Exception:
-                _fail(self._observers[0])
+                lane_failed(self)
         else:
-            _report(self, "receive", t0, self._waited_ns, count, _peer(self),
+            report(self, "receive", t0, self._waited_ns, count, peer_of(self),
                     data if buffer is None else memoryview(data)[:count], None, None)
         return result
 
@@ -459,20 +443,30 @@ def _fast(plain: type) -> dict[str, Any]:
     return wrappers
 
 
-_observed_classes: dict[type, type] = {}
+_observed_classes: dict[tuple[type, bool], type] = {}
+# Calls that `Socket` stages into a lane itself (see `Socket.send_to`): not wrapped in lane classes.
+_STAGED_BY_SOCKET: Final = frozenset({"send_to", "receive_from"})
 
 
-def observed_class(plain: type) -> type:
-    """The observed subclass of a socket class (made once per class)."""
-    observed = _observed_classes.get(plain)
+def observed_class(plain: type, lane: bool = False) -> type:
+    """The observed subclass of a socket class (made once per class and kind).
+
+    ``lane``: the class for a socket whose only observer has a `Lane`, whose
+    ``send_to``/``receive_from`` are the plain ones (they stage into the lane themselves).
+    """
+    observed = _observed_classes.get((plain, lane))
     if observed is None:
         namespace: dict[str, Any] = {name: _wrap(plain, name, extract) for name, extract in _OPS.items()}
         namespace.update(_fast(plain))
+        if lane:
+            for name in _STAGED_BY_SOCKET:
+                del namespace[name]
         namespace["__doc__"] = "A socket whose calls are reported to its observers (see `gsocklab._observe`)."
         namespace["__module__"] = __name__
         namespace["_observed"] = True
         namespace["__slots__"] = ()  # the same layout: `__class__` can be switched back and forth
-        observed = _observed_classes[plain] = type(f"Observed{plain.__name__}", (plain,), namespace)
+        name = f"{'Lane' if lane else ''}Observed{plain.__name__}"
+        observed = _observed_classes[(plain, lane)] = type(name, (plain,), namespace)
     return observed
 
 

@@ -25,6 +25,7 @@ import signal
 import socket as _socket
 import termios
 import time
+from time import monotonic_ns
 from typing import Any, ClassVar
 
 from ._address import SocketAddress, address_from_sockaddr
@@ -34,7 +35,7 @@ from ._credentials import UCRED, Credentials
 from ._enums import IOCondition, IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ._errors import Error, from_errno, from_oserror, new_io_error
 from ._mmsg import RECVMMSG, InputBatch, OutputBatch
-from ._observe import plain_class, watch_new
+from ._observe import lane_failed, peer_of, plain_class, report, watch_new
 from ._results import OptionResult, ReceiveFromResult, ReceiveResult
 from ._socket_messages import DatagramBased, SocketMessagesMixin
 from ._socket_options import SocketOptionsMixin, default_label
@@ -556,22 +557,45 @@ class Socket(  # type: ignore[misc]
         ``address`` is the source (``None`` on connection-oriented sockets). Modes and
         errors as ``receive()``, with the prefix "Error receiving message: ".
         """
-        if not self._usable or cancellable is not None:
-            self._check_io(cancellable)
-        sock = self._sock
-        try:  # the hot path of datagram loops: kept flat on purpose
-            data, source = sock.recvfrom(size)  # type: ignore[union-attr]
-        except BlockingIOError:
-            data, source = self._retry(_IN, -1 if self._blocking else 0, cancellable, _MESSAGE_IN,
-                                       sock.recvfrom, size_arg(size))  # type: ignore[union-attr]
-        except OSError as exc:
-            raise from_oserror(exc, _MESSAGE_IN) from exc
-        except (TypeError, ValueError):
-            size_arg(size)
+        # The hot path of datagram loops, kept flat on purpose. While a recorder observes
+        # the socket alone, the call is staged into its lane right here (`gsocklab._observe`):
+        # a wrapper would cost a Python call more.
+        lane = self._lane
+        if lane is not None:
+            self._waited_ns = 0
+            t0 = monotonic_ns()
+        try:
+            if not self._usable or cancellable is not None:
+                self._check_io(cancellable)
+            sock = self._sock
+            try:
+                data, source = sock.recvfrom(size)  # type: ignore[union-attr]
+            except BlockingIOError:
+                data, source = self._retry(_IN, -1 if self._blocking else 0, cancellable, _MESSAGE_IN,
+                                           sock.recvfrom, size_arg(size))  # type: ignore[union-attr]
+            except OSError as exc:
+                raise from_oserror(exc, _MESSAGE_IN) from exc
+            except (TypeError, ValueError):
+                size_arg(size)
+                raise
+        except Error as error:
+            if lane is not None:
+                report(self, "receive_from", t0, self._waited_ns, None, None, None, error, None)
             raise
-        if source == self._last_source:
-            return _new_tuple(ReceiveFromResult, (len(data), self._last_source_address, data))
-        return _new_tuple(ReceiveFromResult, (len(data), self._source_address(source), data))
+        address = self._last_source_address if source == self._last_source else self._source_address(source)
+        count = len(data)
+        if lane is not None:
+            stage, threads, thread_code, cap = lane
+            try:
+                try:
+                    thread = threads.code
+                except AttributeError:
+                    thread = thread_code()
+                stage((t0, monotonic_ns(), self._waited_ns, count, self, "receive_from", thread, address,
+                       data if count <= cap else data[:cap] if cap else None, None, None))
+            except Exception:
+                lane_failed(self)
+        return _new_tuple(ReceiveFromResult, (count, address, data))
 
     def receive_bytes_from(self, size: int, timeout_us: int,
                            cancellable: Cancellable | None = None) -> tuple[bytes, SocketAddress | None]:
@@ -630,36 +654,59 @@ class Socket(  # type: ignore[misc]
         "Error sending message: ", e.g. ``DESTINATION_UNSET`` "…Destination address required"
         without an address on an unconnected socket.
         """
-        if not self._usable or cancellable is not None:
-            self._check_io(cancellable)
-        sock = self._sock
-        if address is self._last_to and address is not None:
-            native = self._last_to_native
-        elif address is None:
-            native = None
-        else:
+        lane = self._lane  # staged here, as in receive_from
+        if lane is not None:
+            self._waited_ns = 0
+            t0 = monotonic_ns()
+        try:
+            if not self._usable or cancellable is not None:
+                self._check_io(cancellable)
+            sock = self._sock
+            if address is self._last_to and address is not None:
+                native = self._last_to_native
+            elif address is None:
+                native = None
+            else:
+                try:
+                    native = os_sockaddr(self._family, address, mapped_ok=True)
+                except OSError as exc:
+                    raise from_oserror(exc, _MESSAGE_OUT) from exc
+                self._last_to, self._last_to_native = address, native
             try:
-                native = os_sockaddr(self._family, address, mapped_ok=True)
+                if native is None:
+                    sent: int = sock.send(buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
+                else:
+                    sent = sock.sendto(buffer, MSG_NOSIGNAL, native)  # type: ignore[union-attr]
+            except BlockingIOError:
+                call, args = ((sock.send, (buffer, MSG_NOSIGNAL)) if native is None  # type: ignore[union-attr]
+                              else (sock.sendto, (buffer, MSG_NOSIGNAL, native)))  # type: ignore[union-attr]
+                sent = self._retry(_OUT, -1 if self._blocking else 0, cancellable, _MESSAGE_OUT, call, *args)
             except OSError as exc:
                 raise from_oserror(exc, _MESSAGE_OUT) from exc
-            self._last_to, self._last_to_native = address, native
-        try:
-            if native is None:
-                return sock.send(buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
-            return sock.sendto(buffer, MSG_NOSIGNAL, native)  # type: ignore[union-attr]
-        except BlockingIOError:
-            pass
-        except OSError as exc:
-            raise from_oserror(exc, _MESSAGE_OUT) from exc
-        except TypeError:
+            except TypeError:
+                sent = -1  # not a buffer: sent again below, as bytes if it is a list of ints
+        except Error as error:
+            if lane is not None:
+                report(self, "send_to", t0, self._waited_ns, None, address, None, error, None)
+            raise
+        if sent < 0:
             return self.send_to(address, data_arg(buffer), None)
-        timeout_us = -1 if self._blocking else 0
-        prefix = _MESSAGE_OUT
-        if native is None:
-            return self._retry(_OUT, timeout_us, cancellable, prefix,  # type: ignore[no-any-return]
-                               sock.send, buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
-        return self._retry(_OUT, timeout_us, cancellable, prefix,  # type: ignore[no-any-return]
-                           sock.sendto, buffer, MSG_NOSIGNAL, native)  # type: ignore[union-attr]
+        if lane is not None:
+            peer = address if address is not None else peer_of(self)
+            if type(buffer) is not bytes:  # a buffer the caller may change: copied by the recorder
+                report(self, "send_to", t0, self._waited_ns, sent, peer, buffer, None, None)
+                return sent
+            stage, threads, thread_code, cap = lane
+            try:
+                try:
+                    thread = threads.code
+                except AttributeError:
+                    thread = thread_code()
+                stage((t0, monotonic_ns(), self._waited_ns, sent, self, "send_to", thread, peer,
+                       buffer if len(buffer) <= cap else buffer[:cap] if cap else None, None, None))
+            except Exception:
+                lane_failed(self)
+        return sent
 
     # -- teardown -------------------------------------------------------------------------
 

@@ -10,9 +10,11 @@ How it stays cheap enough to leave on (``benchmarks/bench_record.py`` measures i
 * Every other call goes through `Recorder.on_call`, which stages in the same layout. Calls
   with ``extra`` (batches, vectors, conditions, setters) and calls that change a socket's
   state take a slower path that copies what the caller may reuse.
-* The recorder's flush thread, every `FLUSH_INTERVAL` seconds while it records, and
-  ``flush()`` / ``to_dataframe()`` move the staged calls into numpy columns (`_store`) and
-  deliver new rows to subscribers, never in the socket call path.
+* ``flush()`` / ``to_dataframe()`` and the recorder's flush thread move the staged calls
+  into numpy columns (`_store`) and deliver new rows to subscribers, never in the socket
+  call path. The thread does it every `FLUSH_INTERVAL` seconds when there are subscribers;
+  otherwise only when the sockets go quiet or many calls are waiting (see `_Flusher`), so
+  a busy socket loop keeps the GIL to itself.
 * ``to_dataframe()`` builds the frame column by column from those columns (`_frame`) and adds
   the hints (`_hints`).
 """
@@ -37,12 +39,11 @@ if TYPE_CHECKING:
 
     from .._socket import Socket
 
-__all__ = ["COMPACT_INTERVAL", "FLUSH_INTERVAL", "Recorder", "Subscriber"]
+__all__ = ["FLUSH_INTERVAL", "Recorder", "Subscriber"]
 
 _log = logging.getLogger("gsocklab")
 
-FLUSH_INTERVAL: Final = 0.25  # seconds between the flush thread's deliveries to subscribers
-COMPACT_INTERVAL: Final = 0.25  # seconds between its compactions (compacting every 20 ms measured slower)
+FLUSH_INTERVAL: Final = 0.25  # seconds between the flush thread's looks at the recorder
 Subscriber = Callable[["pd.DataFrame"], object]
 
 # Calls that change what the log shows of a socket (its address, mode or timeout): the rows
@@ -451,9 +452,14 @@ class Recorder:
 
 
 class _Flusher(threading.Thread):
-    """Compacts its recorder every `COMPACT_INTERVAL` s and flushes it every `FLUSH_INTERVAL` s.
+    """Moves its recorder's staged calls into rows, off the socket call path.
 
-    It holds the recorder weakly, so a forgotten recorder can still be collected.
+    Every `FLUSH_INTERVAL` seconds it flushes (stores and delivers) if the recorder has
+    subscribers, who are waiting for rows. Otherwise it stores the staged calls only once
+    the sockets have gone quiet (nothing staged since the previous tick) or more than
+    `STAGED_LIMIT` calls wait: storing takes the GIL from the socket threads, so a busy
+    loop is left alone until it pauses, is read, or has staged that many calls. It holds
+    the recorder weakly, so a forgotten recorder can still be collected.
     """
 
     def __init__(self, recorder: Recorder) -> None:
@@ -465,18 +471,18 @@ class _Flusher(threading.Thread):
         self._stop_event.set()
 
     def run(self) -> None:
-        every = max(1, round(FLUSH_INTERVAL / COMPACT_INTERVAL))
-        ticks = 0
-        while not self._stop_event.wait(COMPACT_INTERVAL):
+        seen = 0  # staged calls seen at the previous tick
+        while not self._stop_event.wait(FLUSH_INTERVAL):
             recorder = self._recorder()
             if recorder is None:
                 return
-            ticks += 1
             try:
-                if ticks % every:
-                    recorder._compact()
-                else:
+                staged = len(recorder._staged)
+                if recorder._subscribers:
                     recorder.flush()
+                elif staged and (staged == seen or staged > STAGED_LIMIT * STRIDE):
+                    recorder._compact()
+                seen = len(recorder._staged)
             except Exception:
                 _log.exception("recorder flush failed")
             del recorder

@@ -56,7 +56,7 @@ _log = logging.getLogger("gsocklab")
 
 NO_FLAGS: Final = -(2**63)  # the flags column's missing value
 FOREVER: Final = -math.inf  # timeout column: the call was explicitly without timeout
-STAGED_LIMIT: Final = 1 << 16  # staged calls before an uncommon call compacts them itself
+STAGED_LIMIT: Final = 1 << 16  # staged calls that make the flush thread (or an uncommon call) store them
 CHUNK_ROWS: Final = 1 << 16  # rows per chunk: whole chunks are freed as the oldest rows are dropped
 
 # The fields of one staged call, in order (see `Recorder.on_call`).
