@@ -36,6 +36,7 @@ import sys
 import threading
 import time
 import tracemalloc
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
-from paired import alternate, alternate_many
+from paired import alternate_many
 
 from gsocklab import Gio, GLib, _observe
 from gsocklab._enums import IOErrorEnum, SocketFamily, SocketType
@@ -56,14 +57,14 @@ RECV_SIZE = 2048
 
 @dataclass(frozen=True)
 class Settings:
-    reps: int
-    round_trips: int
-    batch_rounds: int
+    reps: int          # paired repetitions (odd: the median of the ratios is one of them)
+    round_trips: int   # per repetition
+    batch_rounds: int  # per repetition, 1024 datagrams each
     frame_events: int
     memory_events: int
 
 
-DEFAULT = Settings(reps=21, round_trips=10_000, batch_rounds=40, frame_events=1_000_000, memory_events=1_000_000)
+DEFAULT = Settings(reps=21, round_trips=10_000, batch_rounds=20, frame_events=1_000_000, memory_events=1_000_000)
 QUICK = Settings(reps=5, round_trips=5_000, batch_rounds=10, frame_events=200_000, memory_events=200_000)
 
 
@@ -94,86 +95,130 @@ class NullObserver:
         pass
 
 
-def round_trips(n: int, recorded: bool | NullObserver | str) -> float:
-    """Seconds for ``n`` send_to + receive_from round trips.
+class UdpPair:
+    """Two UDP sockets on loopback: one sends 64 B datagrams, the other receives them."""
 
-    ``recorded`` True: inside ``with Recorder() as rec:``, and the clock stops only after
-    ``rec.flush()`` has stored every call, so all the recording work is counted;
-    ``"staged"``: the same, but the clock stops before ``flush()``. A
-    `NullObserver`: that observer added globally instead. ``"elsewhere"``: a recorder attached
-    to another socket only; ``"after"``: the sockets were recorded by a ``with`` block that
-    has ended. False: no recorder at all.
-    """
-    rec = Recorder() if recorded is True or recorded == "staged" else None
-    null = recorded if isinstance(recorded, NullObserver) else None
-    a, b = _udp(), _udp()
-    other = _udp() if recorded == "elsewhere" else None
-    bystander = Recorder() if other is not None else None
-    try:
-        if recorded == "after":
-            with Recorder():
-                a.send_to(b.get_local_address(), PAYLOAD, None)
-                b.receive_from(None, RECV_SIZE)
-        if bystander is not None:
-            bystander.attach(other)
-        if null is not None:
-            _observe.add_global(null)
-        if rec is not None:
-            rec.__enter__()
-        dest = b.get_local_address()
-        send_to, receive_from = a.send_to, b.receive_from  # bound after `with`: the observed methods
+    def __init__(self) -> None:
+        self.a, self.b = _udp(), _udp()
+        self.dest = self.b.get_local_address()
+
+    def round_trips(self, n: int) -> float:
+        """Seconds for ``n`` send_to + receive_from."""
+        send_to, receive_from, dest = self.a.send_to, self.b.receive_from, self.dest  # bound now: observed or not
         t0 = time.perf_counter()
         for _ in range(n):
             send_to(dest, PAYLOAD, None)
             receive_from(None, RECV_SIZE)
-        if recorded is True:
-            rec.flush()  # type: ignore[union-attr]
         return time.perf_counter() - t0
-    finally:
-        if rec is not None:
-            rec.__exit__(None, None, None)
-            assert len(rec) == 2 * n, "every call must have been recorded"
-        if null is not None:
-            _observe.remove_global(null)
-        if bystander is not None and other is not None:
-            bystander.detach(other)
-            other.close()
-        a.close()
-        b.close()
+
+    def close(self) -> None:
+        self.a.close()
+        self.b.close()
 
 
-def batch_rounds(rounds: int, recorded: bool, size: int = 1024) -> float:
-    """Seconds for ``rounds`` of send_messages(size) + receive_messages(size).
+class BatchPair(UdpPair):
+    """The same pair, moving ``size`` datagrams per ``send_messages``/``receive_messages`` call."""
 
-    Recorded: inside ``with Recorder() as rec:``, the clock stopping after ``rec.flush()``.
-    """
-    import socket
+    def __init__(self, size: int = 1024) -> None:
+        import socket
 
-    rec = Recorder() if recorded else None
-    a, b = _udp(), _udp()
-    b.set_option(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-    b.set_blocking(False)
-    outbox = [Gio.OutputMessage(address=b.get_local_address(), vectors=[PAYLOAD]) for _ in range(size)]
-    inbox = [Gio.InputMessage(vectors=[Gio.InputVector(size=RECV_SIZE)]) for _ in range(size)]
-    a.send_messages(outbox, 0)  # lay out the native headers outside the clock
-    b.receive_messages(inbox, 0)
-    try:
-        if rec is not None:
-            rec.__enter__()
+        super().__init__()
+        self.b.set_option(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        self.b.set_blocking(False)
+        self.outbox = [Gio.OutputMessage(address=self.dest, vectors=[PAYLOAD]) for _ in range(size)]
+        self.inbox = [Gio.InputMessage(vectors=[Gio.InputVector(size=RECV_SIZE)]) for _ in range(size)]
+        self.rounds(1)  # lay out the native headers outside the clock
+
+    def rounds(self, n: int) -> float:
+        """Seconds for ``n`` rounds of send_messages + receive_messages (until all arrived)."""
+        a, b, outbox, inbox = self.a, self.b, self.outbox, self.inbox
         t0 = time.perf_counter()
-        for _ in range(rounds):
+        for _ in range(n):
             sent = a.send_messages(outbox, 0)
             got = 0
             while got < sent:
                 got += b.receive_messages(inbox[: sent - got], 0)
-        if rec is not None:
-            rec.flush()
         return time.perf_counter() - t0
+
+
+def repetition(pair_type: type[UdpPair], work: Callable[[UdpPair], float], mode: object) -> float:
+    """Seconds of ``work`` on a new pair: ``mode`` says how it is recorded.
+
+    ``"staged"``: inside ``with Recorder() as rec:`` (the clock stops at the end of the
+    loop; the recorder stores the calls when the block is left); ``"stored"``: the same, but
+    the clock stops only after ``rec.flush()`` has stored every call; a `NullObserver`: that
+    observer on every socket instead; ``"elsewhere"``: no recorder on the pair, one recording
+    another socket; ``"after"``: the pair was recorded by a ``with`` block that has ended;
+    None: no recorder at all.
+    """
+    pair = pair_type()
+    other = _udp()
+    try:
+        if mode == "after":
+            with Recorder():
+                work(pair)
+        if mode == "elsewhere":
+            bystander = Recorder()
+            bystander.attach(other)
+        if isinstance(mode, NullObserver):
+            _observe.add_global(mode)
+            try:
+                return work(pair)
+            finally:
+                _observe.remove_global(mode)
+        if mode in ("staged", "stored"):
+            with Recorder() as rec:
+                seconds = work(pair)
+                if mode == "stored":
+                    t0 = time.perf_counter()
+                    rec.flush()
+                    seconds += time.perf_counter() - t0
+            assert len(rec) >= 2, "the calls must have been recorded"
+            return seconds
+        return work(pair)
     finally:
-        if rec is not None:
-            rec.__exit__(None, None, None)
-        a.close()
-        b.close()
+        if mode == "elsewhere":
+            bystander.detach(other)
+        other.close()
+        pair.close()
+
+
+Case = tuple[str, object, str, "float | None"]  # row label, repetition mode, target text, floor
+
+
+def paired_rows(reps: int, pair_type: type[UdpPair], work: Callable[[UdpPair], float], count: int, unit: str,
+                cases: list[Case]) -> list[Row]:
+    """One row per case: the loop recorded that way against the same loop, no recorder."""
+    plain, others = alternate_many(reps, lambda: repetition(pair_type, work, None),
+                                   [lambda mode=mode: repetition(pair_type, work, mode) for _, mode, _, _ in cases])
+    rows = []
+    for (case, _, target, floor), (seconds, inverse) in zip(cases, others, strict=True):
+        ratio = 1 / inverse  # alternate_many's ratio is case/plain; the median of an odd count inverts
+        rows.append(Row(case, f"{count / seconds:,.0f} {unit}", f"{count / plain:,.0f} {unit}", ratio, target,
+                        None if floor is None else ratio >= floor))
+    return rows
+
+
+def socket_rows(settings: Settings) -> list[Row]:
+    """The recorded socket loops against the same loops unrecorded, repetition by repetition."""
+    n, r = settings.round_trips, settings.batch_rounds
+
+    def trips(pair: UdpPair) -> float:
+        return pair.round_trips(n)
+
+    def rounds(pair: UdpPair) -> float:
+        return pair.rounds(r)  # type: ignore[attr-defined, no-any-return]
+
+    return paired_rows(settings.reps, UdpPair, trips, n, "rt/s", [
+        ("UDP 64 B send_to+receive_from, with rec:", "staged", ">= 0.85x", 0.85),
+        ("  the same, storing the calls included", "stored", "(info)", None),
+        ("  the same, a do-nothing observer instead", NullObserver(), "(info: the hook alone)", None),
+        ("  the same, no recorder (one records another socket)", "elsewhere", ">= 0.97x", 0.97),
+        ("  the same, no recorder (after a with block ended)", "after", ">= 0.97x", 0.97),
+    ]) + paired_rows(settings.reps, BatchPair, rounds, r * 1024, "msg/s", [
+        ("send_messages+receive_messages x1024, with rec:", "staged", ">= 0.80x", 0.8),
+        ("  the same, storing the calls included", "stored", "(info)", None),
+    ])
 
 
 # -- synthetic recordings ----------------------------------------------------------------------------
@@ -205,21 +250,21 @@ def record_synthetic(rec: Recorder, n: int, payload: bytes | None) -> None:
              for i in range(4)]
     would_block = new_io_error(IOErrorEnum.WOULD_BLOCK, "Resource temporarily unavailable")
     on_call = rec.on_call
-    t = time.monotonic_ns()
+    t = time.monotonic()
     for i in range(n):
         k = i & 3
-        t += 1000
+        t += 1e-6
         if i % 100 == 99:
-            on_call(socks[k], "receive_from", t, 800, 0, None, None, None, would_block, None)
+            on_call(socks[k], "receive_from", t, 8e-7, 0.0, None, None, None, would_block, None)
         elif i % 250 == 7:
-            on_call(socks[k], "condition_timed_wait", t, 5000, 4000, None, None, None, None,
+            on_call(socks[k], "condition_timed_wait", t, 5e-6, 4e-6, None, None, None, None,
                     {"condition": 1, "timeout": 0.5, "ready": 1})
         elif i % 5000 == 11:
-            on_call(socks[k], "set_multicast_ttl", t, 300, 0, None, None, None, None, {"value": 2})
+            on_call(socks[k], "set_multicast_ttl", t, 3e-7, 0.0, None, None, None, None, {"value": 2})
         elif i & 1:
-            on_call(socks[k], "receive_from", t, 1200, 0, 64, peers[k ^ 1], payload, None, None)
+            on_call(socks[k], "receive_from", t, 1.2e-6, 0.0, 64, peers[k ^ 1], payload, None, None)
         else:
-            on_call(socks[k], "send_to", t, 1500, 0, 64, peers[k ^ 1], payload, None, None)
+            on_call(socks[k], "send_to", t, 1.5e-6, 0.0, 64, peers[k ^ 1], payload, None, None)
         if i % 65536 == 65535:
             rec.flush()  # what the flush thread does while a `with rec:` block runs
     rec.flush()
@@ -273,7 +318,7 @@ def on_call_cost(n: int = 200_000) -> Row:
     for _ in range(5):
         t0 = time.perf_counter_ns()
         for i in range(n):
-            on_call(sock, "send_to", i, 1000, 0, 64, peer, PAYLOAD, None, None)
+            on_call(sock, "send_to", i * 1e-6, 1e-6, 0.0, 64, peer, PAYLOAD, None, None)
         t1 = time.perf_counter_ns()
         rec.flush()
         t2 = time.perf_counter_ns()
@@ -284,25 +329,7 @@ def on_call_cost(n: int = 200_000) -> Row:
 
 
 def run(settings: Settings) -> list[Row]:
-    rows: list[Row] = []
-    n = settings.round_trips
-    null = NullObserver()
-    cases: list[tuple[str, bool | NullObserver | str, str, float | None]] = [
-        ("UDP 64 B send_to+receive_from, with rec:", True, ">= 0.85x", 0.85),
-        ("  the same, a do-nothing observer instead", null, "(info: the hook alone)", None),
-        ("  the same, no recorder (one records another socket)", "elsewhere", ">= 0.97x", 0.97),
-        ("  the same, no recorder (after a with block ended)", "after", ">= 0.97x", 0.97),
-    ]
-    plain, others = alternate_many(settings.reps, lambda: round_trips(n, False),
-                                   [lambda mode=mode: round_trips(n, mode) for _, mode, _, _ in cases])
-    for (case, _, target, floor), (seconds, inverse) in zip(cases, others, strict=True):
-        ratio = 1 / inverse  # alternate_many's ratio is case/plain; the median of an odd count inverts
-        rows.append(Row(case, f"{n / seconds:,.0f} rt/s", f"{n / plain:,.0f} rt/s", ratio, target,
-                        None if floor is None else ratio >= floor))
-    r = settings.batch_rounds
-    ours, ref, ratio = alternate(settings.reps, lambda: batch_rounds(r, True), lambda: batch_rounds(r, False))
-    rows.append(Row("send_messages+receive_messages x1024, with rec:", f"{r * 1024 / ours:,.0f} msg/s",
-                    f"{r * 1024 / ref:,.0f} msg/s", ratio, ">= 0.80x", ratio >= 0.8))
+    rows = socket_rows(settings)
     rows.append(frame_speed(settings.frame_events))
     rows.append(memory_per_event(settings.memory_events))
     rows.append(on_call_cost())

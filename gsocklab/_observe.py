@@ -4,7 +4,7 @@ An unobserved socket is a plain `Socket`: its methods are not wrapped and not a 
 check is added to them. When an observer is attached to a socket (`attach`), or to every
 socket in the process (`add_global`), the socket's class is switched to an observed subclass (`observed_class`),
 whose methods time the call, let it run unchanged, and report it with
-``observer.on_call(sock, op, t0_ns, duration_ns, waited_ns, nbytes, peer, payload, error, extra)``
+``observer.on_call(sock, op, t0, duration, waited, nbytes, peer, payload, error, extra)``
 (see `SocketObserver`). When the last observer goes, the socket becomes a plain `Socket`
 again. An observer that raises is detached everywhere and the error logged on logger
 ``gsocklab``: it can never make a socket call fail.
@@ -24,7 +24,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from time import monotonic_ns
+from time import monotonic
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol
 
 from ._errors import Error
@@ -62,21 +62,22 @@ CALLS = [0]  # reports delivered through on_call (a list so the count can be rea
 class SocketObserver(Protocol):
     """What an observer provides: one method, called after every socket call.
 
-    ``op`` is the Gio method name; ``t0_ns`` is ``time.monotonic_ns()`` at the start;
-    ``waited_ns`` the time spent waiting inside the call; ``nbytes``, ``peer`` (an address)
+    ``op`` is the Gio method name; ``t0`` is ``time.monotonic()`` at the start; ``duration``
+    and ``waited`` (the time spent waiting inside the call) are seconds too (floats: they
+    are cheaper to make than nanosecond ints); ``nbytes``, ``peer`` (an address)
     and ``payload`` (a bytes-like object — copy what you keep) may be ``None``; ``error`` is
     the ``GLib.Error`` the call raised, if any; ``extra`` is ``None`` or a dict with any of
     ``blocking``, ``timeout``, ``condition``, ``ready``, ``flags``, ``value``,
     ``messages`` + ``count`` (batched calls) and ``vectors`` (message calls).
     """
 
-    def on_call(self, sock: Socket, op: str, t0_ns: int, duration_ns: int, waited_ns: int, nbytes: int | None,
+    def on_call(self, sock: Socket, op: str, t0: float, duration: float, waited: float, nbytes: int | None,
                 peer: SocketAddress | None, payload: Any, error: Error | None,
                 extra: dict[str, Any] | None) -> None: ...
 
 
 # What a lane's ``stage`` receives for one call: a tuple of these fields, in this order.
-LANE_FIELDS: Final = ("t0_ns", "end_ns", "waited_ns", "nbytes", "sock", "op", "thread", "peer", "payload",
+LANE_FIELDS: Final = ("t0", "end", "waited", "nbytes", "sock", "op", "thread", "peer", "payload",
                       "error", "extra")
 
 
@@ -124,7 +125,7 @@ def _refresh(sock: Socket) -> None:
     plain = plain_class(type(sock))
     sock._observers, sock._lane = observers, None
     sock.__class__ = observed_class(plain, lane is not None) if observers else plain
-    sock._lane = lane
+    sock._lane = None if lane is None else tuple(lane)  # a plain tuple unpacks faster than a NamedTuple
 
 
 def watch_new(sock: Socket) -> None:
@@ -182,10 +183,10 @@ def _drop(observer: SocketObserver) -> None:
             _refresh(sock)
 
 
-def report(sock: Any, op: str, t0: int, waited: int, nbytes: int | None, peer: Any, payload: Any,
+def report(sock: Any, op: str, t0: float, waited: float, nbytes: int | None, peer: Any, payload: Any,
             error: Error | None, extra: dict[str, Any] | None) -> None:
     """Deliver one call to the socket's observers; an observer that raises is dropped."""
-    duration = monotonic_ns() - t0
+    duration = monotonic() - t0
     for observer in sock._observers:
         CALLS[0] += 1
         try:
@@ -222,8 +223,8 @@ def _wrap(plain: type, name: str, extract: Extract) -> Callable[..., Any]:
 
     @functools.wraps(base)
     def observed(self: Any, *args: Any, **kwargs: Any) -> Any:
-        self._waited_ns = 0
-        t0 = monotonic_ns()
+        self._waited = 0
+        t0 = monotonic()
         try:
             result = base(self, *args, **kwargs)
         except Error as error:
@@ -231,10 +232,10 @@ def _wrap(plain: type, name: str, extract: Extract) -> Callable[..., Any]:
                 nbytes, peer, payload, extra = extract(self, args, kwargs, None)
             except Exception:
                 nbytes = peer = payload = extra = None
-            report(self, name, t0, self._waited_ns, None, peer, None, error, extra)
+            report(self, name, t0, self._waited, None, peer, None, error, extra)
             raise
         nbytes, peer, payload, extra = extract(self, args, kwargs, result)
-        report(self, name, t0, self._waited_ns, nbytes, peer, payload, None, extra)
+        report(self, name, t0, self._waited, nbytes, peer, payload, None, extra)
         return result
 
     return observed
@@ -363,35 +364,35 @@ def _fast(plain: type) -> dict[str, Any]:
     send, receive = getattr(plain, "send"), getattr(plain, "receive")  # noqa: B009
 
     def observed_send_to(self: Any, address: Any, buffer: Any, cancellable: Any = None) -> int:
-        self._waited_ns = 0
-        t0 = monotonic_ns()
+        self._waited = 0
+        t0 = monotonic()
         try:
             sent: int = send_to(self, address, buffer, cancellable)
         except Error as error:
-            report(self, "send_to", t0, self._waited_ns, None, address, None, error, None)
+            report(self, "send_to", t0, self._waited, None, address, None, error, None)
             raise
-        report(self, "send_to", t0, self._waited_ns, sent, address if address is not None else peer_of(self),
+        report(self, "send_to", t0, self._waited, sent, address if address is not None else peer_of(self),
                buffer, None, None)
         return sent
 
     def observed_receive_from(self: Any, cancellable: Any = None, size: int = 65536) -> Any:
-        self._waited_ns = 0
-        t0 = monotonic_ns()
+        self._waited = 0
+        t0 = monotonic()
         try:
             result = receive_from(self, cancellable, size)
         except Error as error:
-            report(self, "receive_from", t0, self._waited_ns, None, None, None, error, None)
+            report(self, "receive_from", t0, self._waited, None, None, None, error, None)
             raise
-        report(self, "receive_from", t0, self._waited_ns, result[0], result[1], result[2], None, None)
+        report(self, "receive_from", t0, self._waited, result[0], result[1], result[2], None, None)
         return result
 
     def observed_send(self: Any, buffer: Any, cancellable: Any = None) -> int:
-        self._waited_ns = 0
-        t0 = monotonic_ns()
+        self._waited = 0
+        t0 = monotonic()
         try:
             sent: int = send(self, buffer, cancellable)
         except Error as error:
-            report(self, "send", t0, self._waited_ns, None, peer_of(self), None, error, None)
+            report(self, "send", t0, self._waited, None, peer_of(self), None, error, None)
             raise
         lane = self._lane
         if lane is not None and type(buffer) is bytes:
@@ -402,21 +403,21 @@ def _fast(plain: type) -> dict[str, Any]:
                 except AttributeError:
                     thread = thread_code()
                 payload = buffer[:sent]
-                stage((t0, monotonic_ns(), self._waited_ns, sent, self, "send", thread, peer_of(self),
+                stage((t0, monotonic(), self._waited, sent, self, "send", thread, peer_of(self),
                        payload if sent <= cap else payload[:cap] if cap else None, None, None))
             except Exception:
                 lane_failed(self)
         else:
-            report(self, "send", t0, self._waited_ns, sent, peer_of(self), buffer, None, None)
+            report(self, "send", t0, self._waited, sent, peer_of(self), buffer, None, None)
         return sent
 
     def observed_receive(self: Any, cancellable: Any = None, size: int = 65536, buffer: Any = None) -> Any:
-        self._waited_ns = 0
-        t0 = monotonic_ns()
+        self._waited = 0
+        t0 = monotonic()
         try:
             result = receive(self, cancellable, size, buffer)
         except Error as error:
-            report(self, "receive", t0, self._waited_ns, None, peer_of(self), None, error, None)
+            report(self, "receive", t0, self._waited, None, peer_of(self), None, error, None)
             raise
         count, data = result
         lane = self._lane
@@ -427,12 +428,12 @@ def _fast(plain: type) -> dict[str, Any]:
                     thread = threads.code
                 except AttributeError:
                     thread = thread_code()
-                stage((t0, monotonic_ns(), self._waited_ns, count, self, "receive", thread, peer_of(self),
+                stage((t0, monotonic(), self._waited, count, self, "receive", thread, peer_of(self),
                        data if count <= cap else data[:cap] if cap else None, None, None))
             except Exception:
                 lane_failed(self)
         else:
-            report(self, "receive", t0, self._waited_ns, count, peer_of(self),
+            report(self, "receive", t0, self._waited, count, peer_of(self),
                     data if buffer is None else memoryview(data)[:count], None, None)
         return result
 

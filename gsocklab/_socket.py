@@ -25,7 +25,7 @@ import signal
 import socket as _socket
 import termios
 import time
-from time import monotonic_ns
+from time import monotonic
 from typing import Any, ClassVar
 
 from ._address import SocketAddress, address_from_sockaddr
@@ -112,7 +112,7 @@ class Socket(  # type: ignore[misc]
         "_lane", "_last_revents", "_last_source", "_last_source_address", "_last_to", "_last_to_native",
         "_listen_backlog", "_listening", "_observers", "_out_batch", "_own_observers", "_poller", "_protocol",
         "_raw_address_cache", "_remote_address", "_sock", "_sources", "_timed_out", "_timeout", "_type", "_usable",
-        "_waited_ns",
+        "_waited",
     )
     _CONSTRUCT_ONLY = frozenset({"family", "type", "protocol", "fd"})
     _sigpipe_ignored: ClassVar[bool] = False
@@ -150,7 +150,7 @@ class Socket(  # type: ignore[misc]
         self._sources: set[SocketSource] = set()
         self._observers: tuple[Any, ...] = ()
         self._lane: Any = None  # the fast lane of its only observer (gsocklab._observe.Lane)
-        self._waited_ns = 0  # time spent waiting in the current call, for observers
+        self._waited = 0.0  # seconds spent waiting in the current call, for observers
         self._last_revents = 0
         self._in_batch: InputBatch | None = None
         self._last_source_address: SocketAddress | None = None
@@ -562,8 +562,8 @@ class Socket(  # type: ignore[misc]
         # a wrapper would cost a Python call more.
         lane = self._lane
         if lane is not None:
-            self._waited_ns = 0
-            t0 = monotonic_ns()
+            self._waited = 0
+            t0 = monotonic()
         try:
             if not self._usable or cancellable is not None:
                 self._check_io(cancellable)
@@ -580,7 +580,7 @@ class Socket(  # type: ignore[misc]
                 raise
         except Error as error:
             if lane is not None:
-                report(self, "receive_from", t0, self._waited_ns, None, None, None, error, None)
+                report(self, "receive_from", t0, self._waited, None, None, None, error, None)
             raise
         address = self._last_source_address if source == self._last_source else self._source_address(source)
         count = len(data)
@@ -591,7 +591,7 @@ class Socket(  # type: ignore[misc]
                     thread = threads.code
                 except AttributeError:
                     thread = thread_code()
-                stage((t0, monotonic_ns(), self._waited_ns, count, self, "receive_from", thread, address,
+                stage((t0, monotonic(), self._waited, count, self, "receive_from", thread, address,
                        data if count <= cap else data[:cap] if cap else None, None, None))
             except Exception:
                 lane_failed(self)
@@ -656,8 +656,8 @@ class Socket(  # type: ignore[misc]
         """
         lane = self._lane  # staged here, as in receive_from
         if lane is not None:
-            self._waited_ns = 0
-            t0 = monotonic_ns()
+            self._waited = 0
+            t0 = monotonic()
         try:
             if not self._usable or cancellable is not None:
                 self._check_io(cancellable)
@@ -687,14 +687,14 @@ class Socket(  # type: ignore[misc]
                 sent = -1  # not a buffer: sent again below, as bytes if it is a list of ints
         except Error as error:
             if lane is not None:
-                report(self, "send_to", t0, self._waited_ns, None, address, None, error, None)
+                report(self, "send_to", t0, self._waited, None, address, None, error, None)
             raise
         if sent < 0:
             return self.send_to(address, data_arg(buffer), None)
         if lane is not None:
             peer = address if address is not None else peer_of(self)
             if type(buffer) is not bytes:  # a buffer the caller may change: copied by the recorder
-                report(self, "send_to", t0, self._waited_ns, sent, peer, buffer, None, None)
+                report(self, "send_to", t0, self._waited, sent, peer, buffer, None, None)
                 return sent
             stage, threads, thread_code, cap = lane
             try:
@@ -702,7 +702,7 @@ class Socket(  # type: ignore[misc]
                     thread = threads.code
                 except AttributeError:
                     thread = thread_code()
-                stage((t0, monotonic_ns(), self._waited_ns, sent, self, "send_to", thread, peer,
+                stage((t0, monotonic(), self._waited, sent, self, "send_to", thread, peer,
                        buffer if len(buffer) <= cap else buffer[:cap] if cap else None, None, None))
             except Exception:
                 lane_failed(self)

@@ -38,7 +38,7 @@ class SocketWaitMixin(Object):
         _timed_out: bool
         _construct_error: Error | None
         _poller: ConditionPoller | None
-        _waited_ns: int
+        _waited: float
         _last_revents: int
 
         def _check_socket(self) -> Any: ...
@@ -53,11 +53,11 @@ class SocketWaitMixin(Object):
         poller = self._poller
         if poller is None:  # closed by another thread while this one waited
             raise new_io_error(IOErrorEnum.CLOSED, "Socket is already closed")
-        start = time.monotonic_ns()
+        start = time.monotonic()
         try:
             self._last_revents = poller.wait(condition, effective_timeout_ms(self._timeout, timeout_us), cancellable)
         finally:
-            self._waited_ns += time.monotonic_ns() - start  # what observers report as "waited"
+            self._waited += time.monotonic() - start  # what observers report as "waited"
         return self._last_revents
 
     def _block(self, condition: int, timeout_us: int, start: float, cancellable: Cancellable | None) -> None:

@@ -59,9 +59,9 @@ def addr(text: str, port: int) -> Gio.InetSocketAddress:
 
 
 def call(rec: Recorder, sock: FakeSocket, op: str, *, nbytes: int | None = None, peer: Any = None,
-         payload: Any = None, error: Any = None, extra: dict[str, Any] | None = None, t0: int | None = None,
-         duration: int = 1000, waited: int = 0) -> None:
-    rec.on_call(sock, op, time.monotonic_ns() if t0 is None else t0, duration, waited, nbytes, peer, payload,
+         payload: Any = None, error: Any = None, extra: dict[str, Any] | None = None, t0: float | None = None,
+         duration: float = 1e-6, waited: float = 0.0) -> None:
+    rec.on_call(sock, op, time.monotonic() if t0 is None else t0, duration, waited, nbytes, peer, payload,
                 error, extra)
 
 
@@ -95,8 +95,8 @@ def test_schema_lists_every_socket_method_as_an_op() -> None:
 def test_full_recording_has_the_schema_and_values(rec: Recorder) -> None:
     sock, peer = FakeSocket(), addr("127.0.0.1", 6000)
     before = time.time_ns()
-    call(rec, sock, "send_to", nbytes=16, peer=peer, payload=PAYLOAD, duration=2_000_000)
-    call(rec, sock, "receive_from", nbytes=3, peer=addr("::1", 7), payload=b"abc", waited=1_000_000)
+    call(rec, sock, "send_to", nbytes=16, peer=peer, payload=PAYLOAD, duration=0.002)
+    call(rec, sock, "receive_from", nbytes=3, peer=addr("::1", 7), payload=b"abc", waited=0.001)
     call(rec, sock, "close")
     df = rec.df
     check_schema(df)
@@ -550,7 +550,7 @@ def test_memory_per_event_is_bounded() -> None:
         rec = Recorder(capture_bytes=0)
         on_call = rec.on_call
         for i in range(100_000):
-            on_call(socks[i & 3], "send_to" if i & 1 else "receive_from", i, 1000, 0, 64, peers[i & 3], None,
+            on_call(socks[i & 3], "send_to" if i & 1 else "receive_from", i * 1e-6, 1e-6, 0.0, 64, peers[i & 3], None,
                     None, None)
             if i % 50_000 == 49_999:
                 rec.flush()

@@ -8,14 +8,14 @@ and leaves every conversion to `gsocklab.record._store` and `gsocklab.record._fr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from itertools import repeat
+from operator import attrgetter, getitem, itemgetter
+from typing import Any, NamedTuple
 
-from .._messages import InputMessage, OutputMessage
+from .._messages import InputMessage, OutputMessage, generation
 from ._store import Batch
 
-__all__ = ["capture_batch", "capture_extra", "copy_payload", "gather"]
-
-
+__all__ = ["BatchCache", "capture_batch", "capture_extra", "copy_payload", "gather"]
 
 
 def copy_payload(payload: Any, cap: int) -> bytes | None:
@@ -69,14 +69,14 @@ def gather(vectors: Any, nbytes: int, cap: int) -> bytes | bytearray:
 
 
 def capture_extra(extra: dict[str, Any], nbytes: int | None, payload: Any, cap: int,
-                  peer: Any) -> tuple[Any, Any]:
+                  peer: Any, batches: BatchCache) -> tuple[Any, Any]:
     """``extra`` as it can be kept (a `Batch` for batched calls), and the payload to keep.
 
     The hook's dict is shared with other observers and must not be changed; message lists
     and vectors are read now, because the caller reuses them.
     """
     if "messages" in extra:
-        return capture_batch(extra, cap, peer), None
+        return capture_batch(extra, cap, peer, batches), None
     if "vectors" in extra:
         kept = {key: value for key, value in extra.items() if key != "vectors"}
         if payload is None and cap and nbytes is not None and extra["vectors"] is not None:
@@ -87,42 +87,119 @@ def capture_extra(extra: dict[str, Any], nbytes: int | None, payload: Any, cap: 
     return extra, payload
 
 
-def capture_batch(extra: dict[str, Any], cap: int, peer: Any) -> Batch:
+class _Layout(NamedTuple):
+    """What stays the same between batched calls on the same messages (see `BatchCache`)."""
+
+    messages: list[Any]
+    generation: int
+    buffers: list[Any]          # each message's one buffer
+    lengths: list[int]          # their lengths
+    immutable: bool             # all ``bytes``
+    destinations: list[Any] | None  # output messages: their addresses (None: the connected peer)
+
+
+class BatchCache:
+    """The layout of the message lists a recorder has seen, while ``generation()`` stays.
+
+    Loops pass the same messages (or a prefix of them) call after call; their vectors,
+    buffers and destinations change only through setters, which move ``generation()`` on.
+    Only gsocklab's own messages with one vector each are kept here.
+    """
+
+    def __init__(self) -> None:
+        self._layouts: dict[int, _Layout] = {}
+
+    def layout(self, moved: list[Any]) -> _Layout | None:
+        """The layout of ``moved`` (``None``: not messages this cache handles)."""
+        kind = type(moved[0])
+        if kind is not InputMessage and kind is not OutputMessage:
+            return None
+        known = self._layouts.get(id(moved[0]))
+        if known is not None and known.generation == generation() and known.messages[:len(moved)] == moved:
+            return known
+        vectors = list(map(_VECTORS, moved))
+        if set(map(type, moved)) != {kind} or set(map(len, vectors)) != {1}:
+            return None
+        buffers = list(map(_BUFFER, map(_FIRST, vectors)))
+        layout = _Layout(list(moved), generation(), buffers, list(map(len, buffers)),
+                         set(map(type, buffers)) == {bytes},
+                         list(map(_DESTINATION, moved)) if kind is OutputMessage else None)
+        if len(self._layouts) >= 8:
+            self._layouts.clear()
+        self._layouts[id(moved[0])] = layout
+        return layout
+
+
+def capture_batch(extra: dict[str, Any], cap: int, peer: Any, batches: BatchCache) -> Batch:
     """Copy what a ``send_messages``/``receive_messages`` call moved, one entry per message.
 
-    One pass over the messages extends a flat list by (bytes, address, flags, payload) per
-    message; gsocklab's own messages are read through their slots, and a single-vector
-    message's payload is one slice (a copy for ``bytearray``; ``bytes`` is kept as is).
+    gsocklab's own messages with one vector each (the usual case) are read column by column
+    with ``map`` over C-level getters, their layout taken from ``batches``, and their
+    payloads cut the same way: no Python code runs per message. Anything else takes
+    `_capture_each`.
     """
     messages: Sequence[Any] = extra["messages"] or ()
     count: int = extra.get("count") or 0
     call_flags = extra.get("flags")
-    fields: list[Any] = []
-    add = fields.extend
-    moved = messages[:count]
+    moved = list(messages[:count])
     if not count:
-        pass
-    elif type(moved[0]) is InputMessage:
-        for m in moved:
-            n = m.bytes_received
-            vectors = m._vectors
-            buffer = vectors[0]._buffer if len(vectors) == 1 else None
-            add((n, m.address, m.flags,
-                 None if not cap else buffer[:n if n < cap else cap] if type(buffer) is bytearray
-                 else gather(vectors, n, cap)))
-    elif type(moved[0]) is OutputMessage:
-        call_flags_or_none = call_flags
-        for m in moved:
-            n = m.bytes_sent
-            vectors = m._vectors
-            buffer = vectors[0]._buffer if len(vectors) == 1 else None
-            add((n, m.address if m.address is not None else peer, call_flags_or_none,
-                 None if not cap else buffer if type(buffer) is bytes and len(buffer) <= n and len(buffer) <= cap
-                 else gather(vectors, n, cap)))
-    else:  # objects with the public attributes of Gio messages
-        for m in moved:
-            received = hasattr(m, "bytes_received")
-            n = m.bytes_received if received else m.bytes_sent
-            address = m.address if m.address is not None or received else peer
-            add((n, address, m.flags if received else call_flags, gather(m.vectors, n, cap) if cap else None))
-    return Batch(count, fields, call_flags, len(messages))
+        return Batch(0, [], [], None, [], call_flags, len(messages))
+    layout = batches.layout(moved)
+    if layout is None:
+        return _capture_each(moved, call_flags, cap, peer, len(messages))
+    whole = count == len(layout.buffers)
+    buffers = layout.buffers if whole else layout.buffers[:count]
+    flags: list[int] | None = None  # output messages: the call's flags
+    if layout.destinations is None:
+        nbytes = list(map(_RECEIVED, moved))
+        peers = list(map(_SOURCE, moved))
+        flags = list(map(_FLAGS, moved))
+    else:
+        nbytes = list(map(_SENT, moved))
+        peers = layout.destinations if whole else layout.destinations[:count]
+        if type(None) in set(map(type, peers)):  # (`None in peers` would call every address's __eq__)
+            peers = [peer if address is None else address for address in peers]
+        if layout.immutable and max(nbytes) <= cap and (layout.lengths if whole else layout.lengths[:count]) == nbytes:
+            return Batch(count, nbytes, peers, flags, buffers, call_flags, len(messages))  # nothing to copy
+    return Batch(count, nbytes, peers, flags, _cut(buffers, nbytes, cap), call_flags, len(messages))
+
+
+_VECTORS = attrgetter("_vectors")
+_FIRST = itemgetter(0)
+_BUFFER = attrgetter("_buffer")
+_RECEIVED = attrgetter("bytes_received")
+_SOURCE = attrgetter("address")
+_FLAGS = attrgetter("flags")
+_SENT = attrgetter("bytes_sent")
+_DESTINATION = attrgetter("_address")
+
+
+def _cut(buffers: list[Any], nbytes: list[int], cap: int) -> list[Any]:
+    """The first ``min(n, cap)`` bytes of each buffer, copied now (``bytearray`` copies stay
+    ``bytearray``: the store makes them ``bytes``, off the socket call path)."""
+    if not cap:
+        return [None] * len(buffers)
+    kinds = set(map(type, buffers))
+    if not kinds <= {bytes, bytearray}:
+        return [copy_payload(buffer, min(n, cap)) for buffer, n in zip(buffers, nbytes)]
+    longest, shortest = max(nbytes), min(nbytes)
+    if shortest == longest or cap <= shortest:  # one slice for all: the usual fixed-size datagrams
+        return list(map(getitem, buffers, repeat(slice(min(longest, cap)))))
+    return list(map(getitem, buffers, map(slice, nbytes if longest <= cap else map(min, nbytes, repeat(cap)))))
+
+
+def _capture_each(moved: list[Any], call_flags: int | None, cap: int, peer: Any, asked: int) -> Batch:
+    """`capture_batch` for any messages with the public attributes of Gio messages, one at a time."""
+    nbytes: list[int] = []
+    peers: list[Any] = []
+    flags: list[int] = []
+    payloads: list[Any] = []
+    received = hasattr(moved[0], "bytes_received")
+    for message in moved:
+        n = message.bytes_received if received else message.bytes_sent
+        nbytes.append(n)
+        address = message.address
+        peers.append(address if address is not None or received else peer)
+        flags.append(message.flags if received else 0)
+        payloads.append(gather(message.vectors, n, cap) if cap else None)
+    return Batch(len(moved), nbytes, peers, flags if received else None, payloads, call_flags, asked)

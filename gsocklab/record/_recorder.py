@@ -31,7 +31,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 from .. import _observe
-from ._capture import capture_extra, copy_payload
+from ._capture import BatchCache, capture_extra, copy_payload
 from ._store import STAGED_LIMIT, STRIDE, Store
 
 if TYPE_CHECKING:
@@ -96,8 +96,9 @@ class Recorder:
         self._stage = self._staged.extend
         self._paused = False
         self._local = threading.local()
+        self._batches = BatchCache()
         self._intern_lock = threading.Lock()
-        self._thread_codes: dict[str, int] = {}
+        self._thread_codes: dict[str, int] = {}  # thread name -> code
         self._depth = 0  # nesting of `with rec:`
         self._attached: weakref.WeakSet[Any] = weakref.WeakSet()
         self._subscribers: list[Subscriber] = []
@@ -131,14 +132,14 @@ class Recorder:
 
     # -- the observer --------------------------------------------------------------------------
 
-    def on_call(self, sock: Any, op: str, t0_ns: int, duration_ns: int, waited_ns: int, nbytes: int | None,
+    def on_call(self, sock: Any, op: str, t0: float, duration: float, waited: float, nbytes: int | None,
                 peer: Any, payload: Any, error: Any, extra: dict[str, Any] | None) -> None:
         """Record one socket call (`gsocklab._observe.SocketObserver`); the hook calls it.
 
         Each recorder replaces this method by the faster closure of `_make_on_call`, which
         does the same.
         """
-        self._on_call(sock, op, t0_ns, duration_ns, waited_ns, nbytes, peer, payload, error, extra)
+        self._on_call(sock, op, t0, duration, waited, nbytes, peer, payload, error, extra)
 
     def _make_on_call(self) -> Callable[..., None]:
         """``on_call`` as a closure: the common case (a send or receive without ``extra``) reads
@@ -146,7 +147,7 @@ class Recorder:
         local, stage, cap, special = self._local, self._stage, self._capture_bytes, self._special
         thread_code, state_ops, keep = self._thread_code, _STATE_OPS, copy_payload
 
-        def on_call(sock: Any, op: str, t0_ns: int, duration_ns: int, waited_ns: int, nbytes: int | None,
+        def on_call(sock: Any, op: str, t0: float, duration: float, waited: float, nbytes: int | None,
                     peer: Any, payload: Any, error: Any, extra: dict[str, Any] | None) -> None:
             try:
                 thread: int = local.code
@@ -156,7 +157,7 @@ class Recorder:
                 payload = keep(payload, cap) if cap else None
             if extra is not None or (nbytes is None and op in state_ops):
                 extra, payload = special(sock, op, nbytes, peer, payload, extra)
-            stage((t0_ns, t0_ns + duration_ns, waited_ns, nbytes, sock, op, thread, peer, payload, error, extra))
+            stage((t0, t0 + duration, waited, nbytes, sock, op, thread, peer, payload, error, extra))
 
         return on_call
 
@@ -173,10 +174,11 @@ class Recorder:
             self._compact(wait=False)
         if extra is None:
             return None, payload
-        return capture_extra(extra, nbytes, payload, self.capture_bytes, peer)
+        return capture_extra(extra, nbytes, payload, self.capture_bytes, peer, self._batches)
 
     def _thread_code(self) -> int:
-        """The calling thread's code, at its first call (its name then is the one shown)."""
+        """The calling thread's code, at its first call (its name then is the one shown).
+        """
         name = threading.current_thread().name
         with self._intern_lock:
             code = self._thread_codes.get(name)

@@ -95,10 +95,13 @@ class SocketState(NamedTuple):
 class Batch(NamedTuple):
     """What a ``send_messages``/``receive_messages`` call moved, copied when the call returned."""
 
-    moved: int             # messages moved
-    fields: list[Any]      # per message: bytes, address (or None), flags (or None), payload (or None)
+    moved: int              # messages moved
+    nbytes: list[int]       # per message moved: bytes
+    peers: list[Any]        # per message moved: address (or None)
+    flags: list[int] | None  # per message moved: flags (None: the call's flags)
+    payloads: list[Any]     # per message moved: payload (bytes or None)
     call_flags: int | None  # the flags passed to the call
-    asked: int             # messages in the list passed to the call
+    asked: int              # messages in the list passed to the call
 
 
 class _Interner(dict[Any, int]):
@@ -207,6 +210,11 @@ class Columns:
 
 def _ints(values: Iterable[Any], dtype: type[Any], n: int) -> Array:
     return np.fromiter(values, dtype, n)
+
+
+def _seconds(values: list[float], n: int) -> Array:
+    """Nanoseconds (int64) of ``time.monotonic()``-style seconds (floats, or ints)."""
+    return np.rint(np.fromiter(values, np.float64, n) * 1e9).astype(np.int64)
 
 
 def _filled(name: str, n: int) -> Array:
@@ -353,18 +361,18 @@ class Store:
         waited = staged[WAITED:m:STRIDE]
         nbytes = staged[NBYTES:m:STRIDE]
         errors = staged[ERROR:m:STRIDE]
-        t0 = _ints(staged[T0:m:STRIDE], np.int64, n)
+        t0 = _seconds(staged[T0:m:STRIDE], n)
         try:
             nbytes_column = _ints(nbytes, np.int64, n)
         except TypeError:  # some calls moved no bytes (None)
             nbytes_column = np.nan_to_num(np.array(nbytes, dtype=np.float64), nan=-1).astype(np.int64)
         arrays: dict[str, Array] = {
             "t0": t0,
-            "duration": _ints(staged[END:m:STRIDE], np.int64, n) - t0,
+            "duration": _seconds(staged[END:m:STRIDE], n) - t0,
             "nbytes": nbytes_column,
         }
         if any(waited):
-            arrays["waited"] = _ints(waited, np.int64, n)
+            arrays["waited"] = _seconds(waited, n)
         if errors.count(None) != n:
             arrays["error"] = np.array([0 if e is None else self._error_code(e) for e in errors], dtype=np.int16)
         lists: dict[str, list[Any]] = {
@@ -444,17 +452,18 @@ class Store:
                 out_lists["payload"].append(lists["payload"][i])
                 continue
             end = at + count
-            fields = batch.fields
-            out["nbytes"][at:end] = fields[0::4]
+            out["nbytes"][at:end] = batch.nbytes
             out["index"][at:end] = np.arange(count, dtype=np.int32)
             out["error"][at:end] = 0
-            flags = fields[2::4]
-            if flags.count(None) != count:
-                out["flags"][at:end] = [NO_FLAGS if f is None else f for f in flags]
-            out_lists["peer"].extend(fields[1::4])
-            payloads = fields[3::4]
-            out_lists["payload"].extend(payloads if payloads.count(None) == count  # bytearray copies become bytes
-                                        else [p if p is None or type(p) is bytes else bytes(p) for p in payloads])
+            if batch.flags is not None:
+                out["flags"][at:end] = batch.flags
+            elif batch.call_flags is not None:
+                out["flags"][at:end] = batch.call_flags
+            out_lists["peer"].extend(batch.peers)
+            payloads = batch.payloads  # `bytearray` copies become `bytes` here, off the socket call path
+            if bytearray in set(map(type, payloads)):
+                payloads = [p if p is None or type(p) is bytes else bytes(p) for p in payloads]
+            out_lists["payload"].extend(payloads)
             if rows > count:  # the error row after the messages: the call's own values
                 out["nbytes"][end] = -1
                 out_lists["peer"].append(lists["peer"][i])
