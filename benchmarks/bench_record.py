@@ -188,12 +188,15 @@ Case = tuple[str, object, str, "float | None"]  # row label, repetition mode, ta
 
 def paired_rows(reps: int, pair_type: type[UdpPair], work: Callable[[UdpPair], float], count: int, unit: str,
                 cases: list[Case]) -> list[Row]:
-    """One row per case: the loop recorded that way against the same loop, no recorder."""
-    plain, others = alternate_many(reps, lambda: repetition(pair_type, work, None),
-                                   [lambda mode=mode: repetition(pair_type, work, mode) for _, mode, _, _ in cases])
+    """One row per case: the loop recorded that way against the same loop with no recorder.
+
+    Each case is paired with its own runs of the plain loop, so that the two sides of every
+    ratio ran next to each other in time.
+    """
     rows = []
-    for (case, _, target, floor), (seconds, inverse) in zip(cases, others, strict=True):
-        ratio = 1 / inverse  # alternate_many's ratio is case/plain; the median of an odd count inverts
+    for case, mode, target, floor in cases:
+        seconds, [(plain, ratio)] = alternate_many(reps, lambda mode=mode: repetition(pair_type, work, mode),
+                                                   [lambda: repetition(pair_type, work, None)])
         rows.append(Row(case, f"{count / seconds:,.0f} {unit}", f"{count / plain:,.0f} {unit}", ratio, target,
                         None if floor is None else ratio >= floor))
     return rows

@@ -1,9 +1,9 @@
 """Paired repetitions, shared by the benchmark scripts.
 
-gsocklab and its references run in turn, repetition by repetition, after one warm-up run
-each. The ratio reported is the median of the per-repetition ratios (reference time / our
-time): it cancels load that changes between repetitions, which the ratio of two medians
-would not.
+gsocklab and its references run in turn, repetition by repetition (in the opposite order
+every other repetition), after one warm-up run each. The ratio reported is the median of
+the per-repetition ratios (reference time / our time): it cancels load that changes
+between repetitions, which the ratio of two medians would not.
 """
 
 from __future__ import annotations
@@ -21,10 +21,15 @@ def alternate_many(
         ref()
     a: list[float] = []
     b: list[list[float]] = [[] for _ in refs]
-    for _ in range(reps):
-        a.append(ours())
-        for times, ref in zip(b, refs, strict=True):
-            times.append(ref())
+    for rep in range(reps):
+        if rep % 2:  # every other repetition the other way round: no side always runs first
+            for times, ref in zip(b, refs, strict=True):
+                times.append(ref())
+            a.append(ours())
+        else:
+            a.append(ours())
+            for times, ref in zip(b, refs, strict=True):
+                times.append(ref())
     return statistics.median(a), [
         (statistics.median(times), statistics.median(r / o for o, r in zip(a, times, strict=True))) for times in b
     ]

@@ -77,15 +77,14 @@ class SocketObserver(Protocol):
 
 
 # What a lane's ``stage`` receives for one call: a tuple of these fields, in this order.
-LANE_FIELDS: Final = ("t0", "end", "waited", "nbytes", "sock", "op", "thread", "peer", "payload",
-                      "error", "extra")
+LANE_FIELDS: Final = ("t0", "end", "waited", "nbytes", "sock", "op", "thread", "peer", "payload", "more")
 
 
 class Lane(NamedTuple):
     """An observer's fast lane: where the hook stages plain sends and receives itself.
 
-    ``stage`` takes one tuple of `LANE_FIELDS` per call (``error`` and ``extra`` are
-    ``None``; ``payload`` is ``bytes`` cut to ``cap`` bytes, or ``None`` when ``cap`` is 0)
+    ``stage`` takes one tuple of `LANE_FIELDS` per call (``more`` is ``None``: no error,
+    no extra values; ``payload`` is ``bytes`` cut to ``cap`` bytes, or ``None`` when ``cap`` is 0)
     and must not raise (``list.extend`` is the intended one). ``thread`` is
     ``threads.code`` in the calling thread, or ``thread_code()`` when it has none yet.
     """
@@ -404,7 +403,7 @@ def _fast(plain: type) -> dict[str, Any]:
                     thread = thread_code()
                 payload = buffer[:sent]
                 stage((t0, monotonic(), self._waited, sent, self, "send", thread, peer_of(self),
-                       payload if sent <= cap else payload[:cap] if cap else None, None, None))
+                       payload if sent <= cap else payload[:cap] if cap else None, None))
             except Exception:
                 lane_failed(self)
         else:
@@ -429,7 +428,7 @@ def _fast(plain: type) -> dict[str, Any]:
                 except AttributeError:
                     thread = thread_code()
                 stage((t0, monotonic(), self._waited, count, self, "receive", thread, peer_of(self),
-                       data if count <= cap else data[:cap] if cap else None, None, None))
+                       data if count <= cap else data[:cap] if cap else None, None))
             except Exception:
                 lane_failed(self)
         else:

@@ -592,7 +592,7 @@ class Socket(  # type: ignore[misc]
                 except AttributeError:
                     thread = thread_code()
                 stage((t0, monotonic(), self._waited, count, self, "receive_from", thread, address,
-                       data if count <= cap else data[:cap] if cap else None, None, None))
+                       data if count <= cap else data[:cap] if cap else None, None))
             except Exception:
                 lane_failed(self)
         return _new_tuple(ReceiveFromResult, (count, address, data))
@@ -703,7 +703,7 @@ class Socket(  # type: ignore[misc]
                 except AttributeError:
                     thread = thread_code()
                 stage((t0, monotonic(), self._waited, sent, self, "send_to", thread, peer,
-                       buffer if len(buffer) <= cap else buffer[:cap] if cap else None, None, None))
+                       buffer if len(buffer) <= cap else buffer[:cap] if cap else None, None))
             except Exception:
                 lane_failed(self)
         return sent

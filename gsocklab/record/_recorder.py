@@ -157,7 +157,8 @@ class Recorder:
                 payload = keep(payload, cap) if cap else None
             if extra is not None or (nbytes is None and op in state_ops):
                 extra, payload = special(sock, op, nbytes, peer, payload, extra)
-            stage((t0, t0 + duration, waited, nbytes, sock, op, thread, peer, payload, error, extra))
+            stage((t0, t0 + duration, waited, nbytes, sock, op, thread, peer, payload,
+                   None if error is None and extra is None else (error, extra)))
 
         return on_call
 

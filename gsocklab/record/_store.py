@@ -60,8 +60,9 @@ STAGED_LIMIT: Final = 1 << 16  # staged calls that make the flush thread (or an 
 CHUNK_ROWS: Final = 1 << 16  # rows per chunk: whole chunks are freed as the oldest rows are dropped
 
 # The fields of one staged call, in order (see `Recorder.on_call`).
-T0, END, WAITED, NBYTES, SOCK, OP, THREAD, PEER, PAYLOAD, ERROR, EXTRA = range(11)  # `gsocklab._observe.LANE_FIELDS`
-STRIDE: Final = 11
+# MORE is None, or (error, extra) for the calls that raised or have extra values.
+T0, END, WAITED, NBYTES, SOCK, OP, THREAD, PEER, PAYLOAD, MORE = range(10)  # `gsocklab._observe.LANE_FIELDS`
+STRIDE: Final = 10
 
 # (column, dtype, missing value) of every numpy column, in a fixed order.
 NUMERIC: Final[tuple[tuple[str, type[Any], float], ...]] = (
@@ -360,7 +361,10 @@ class Store:
         sock_codes = {sock: self.socket_code(sock, reread=reread) for sock in set(socks)}
         waited = staged[WAITED:m:STRIDE]
         nbytes = staged[NBYTES:m:STRIDE]
-        errors = staged[ERROR:m:STRIDE]
+        mores = staged[MORE:m:STRIDE]
+        plain = mores.count(None) == n  # no errors, no extras
+        errors: list[Any] | None = None if plain else [None if more is None else more[0] for more in mores]
+        extras: list[Any] | None = None if plain else [None if more is None else more[1] for more in mores]
         t0 = _seconds(staged[T0:m:STRIDE], n)
         try:
             nbytes_column = _ints(nbytes, np.int64, n)
@@ -373,7 +377,7 @@ class Store:
         }
         if any(waited):
             arrays["waited"] = _seconds(waited, n)
-        if errors.count(None) != n:
+        if errors is not None and errors.count(None) != n:
             arrays["error"] = np.array([0 if e is None else self._error_code(e) for e in errors], dtype=np.int16)
         lists: dict[str, list[Any]] = {
             "sock": [sock_codes[socks[0]]] * n if len(sock_codes) == 1 else list(itemgetter(*socks)(sock_codes)),
@@ -382,15 +386,14 @@ class Store:
             "op": staged[OP:m:STRIDE],
             "payload": staged[PAYLOAD:m:STRIDE],
         }
-        extras = staged[EXTRA:m:STRIDE]
         values: list[Any] = []
-        if extras.count(None) == n:
+        if extras is None or extras.count(None) == n:
             return arrays, lists, values
-        batches: list[int] = []
+        batches: list[tuple[int, Batch]] = []
         for i in compress(range(n), map(is_not, extras, repeat(None))):
             extra = extras[i]
             if isinstance(extra, Batch):
-                batches.append(i)
+                batches.append((i, extra))
                 continue
             for key, value in extra.items():
                 if key == "blocking":
@@ -404,7 +407,7 @@ class Store:
                 elif key == "value":
                     values.append((i, value))
         if batches:
-            return self._expand(arrays, lists, values, [(i, extras[i]) for i in batches])
+            return self._expand(arrays, lists, values, batches)
         return arrays, lists, values
 
     def _peer_codes(self, peers: list[Any], n: int) -> list[int]:
