@@ -316,7 +316,7 @@ def _message(sent: bool) -> Extract:
 
 
 def _batch(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
-    return None, None, None, {"messages": _arg(args, kwargs, 0, "messages"), "count": result or 0,
+    return None, peer_of(sock), None, {"messages": _arg(args, kwargs, 0, "messages"), "count": result or 0,
                               "flags": _arg(args, kwargs, 1, "flags", 0)}
 
 
