@@ -16,7 +16,7 @@ from ._errors import new_io_error
 
 __all__ = [
     "UINT_MAX", "bool_arg", "check_cancellable", "data_arg", "enum_arg",
-    "int_arg", "os_sockaddr", "size_arg", "uint_arg",
+    "int_arg", "os_sockaddr", "size_arg", "uint_arg", "writable_view",
 ]
 
 UINT_MAX = 0xFFFFFFFF
@@ -106,3 +106,14 @@ def os_sockaddr(socket_family: SocketFamily, address: object, mapped_ok: bool) -
         return (f"::ffff:{inet[0]}", inet[1], 0, 0)
     code = errno.EINVAL if socket_family == SocketFamily.UNIX else errno.EAFNOSUPPORT
     raise OSError(code, os.strerror(code))
+
+
+def writable_view(buffer: object) -> memoryview:
+    """A memoryview of a writable buffer, or a TypeError naming the ``buffer`` parameter."""
+    try:
+        view = memoryview(buffer)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"buffer must be a writable bytes-like object, not {type(buffer).__name__}") from None
+    if view.readonly:
+        raise TypeError(f"buffer must be writable, not a read-only {type(buffer).__name__}")
+    return view

@@ -1,9 +1,11 @@
 """The observer hook: socket calls reported to observers, at no cost when nobody listens.
 
-An unobserved socket is a plain `Socket`: its methods are not wrapped and not a single
-check is added to them. When an observer is attached to a socket (`attach`), or to every
-socket in the process (`add_global`), the socket's class is switched to an observed subclass (`observed_class`),
-whose methods time the call, let it run unchanged, and report it with
+An unobserved socket is a plain `Socket`: its methods are not wrapped, and the only check
+added to any of them is one attribute test in ``send_to`` and ``receive_from`` (see the
+lane below). When an observer is attached to a socket (`attach`), or to every socket in the
+process (`add_global`), the socket's class is switched to an observed subclass
+(`observed_class`; `Socket` has slots, so the switch keeps attribute access fast), whose
+methods time the call, let it run unchanged, and report it with
 ``observer.on_call(sock, op, t0, duration, waited, nbytes, peer, payload, error, extra)``
 (see `SocketObserver`). When the last observer goes, the socket becomes a plain `Socket`
 again. An observer that raises is detached everywhere and the error logged on logger
@@ -12,6 +14,8 @@ again. An observer that raises is detached everywhere and the error logged on lo
 An observer may also offer a `Lane`: when it is a socket's only observer, the plain sends
 and receives (``send_to``, ``send``, ``receive_from``, ``receive`` with ``bytes`` payloads
 and no error) are staged straight into the lane, without a call to ``on_call``.
+``send_to`` and ``receive_from``, the calls of datagram loops, do it inside `Socket` itself
+(the socket's ``_lane`` is set only then), which saves the wrapper's Python call.
 
 `CALLS` counts the reports delivered through ``on_call`` (a lane's owner counts what was
 staged into it), so tests can check that no observer work happens when none is attached.
@@ -222,7 +226,7 @@ def _wrap(plain: type, name: str, extract: Extract) -> Callable[..., Any]:
 
     @functools.wraps(base)
     def observed(self: Any, *args: Any, **kwargs: Any) -> Any:
-        self._waited = 0
+        self._waited = 0.0
         t0 = monotonic()
         try:
             result = base(self, *args, **kwargs)
@@ -363,7 +367,7 @@ def _fast(plain: type) -> dict[str, Any]:
     send, receive = getattr(plain, "send"), getattr(plain, "receive")  # noqa: B009
 
     def observed_send_to(self: Any, address: Any, buffer: Any, cancellable: Any = None) -> int:
-        self._waited = 0
+        self._waited = 0.0
         t0 = monotonic()
         try:
             sent: int = send_to(self, address, buffer, cancellable)
@@ -375,7 +379,7 @@ def _fast(plain: type) -> dict[str, Any]:
         return sent
 
     def observed_receive_from(self: Any, cancellable: Any = None, size: int = 65536) -> Any:
-        self._waited = 0
+        self._waited = 0.0
         t0 = monotonic()
         try:
             result = receive_from(self, cancellable, size)
@@ -386,7 +390,7 @@ def _fast(plain: type) -> dict[str, Any]:
         return result
 
     def observed_send(self: Any, buffer: Any, cancellable: Any = None) -> int:
-        self._waited = 0
+        self._waited = 0.0
         t0 = monotonic()
         try:
             sent: int = send(self, buffer, cancellable)
@@ -411,7 +415,7 @@ def _fast(plain: type) -> dict[str, Any]:
         return sent
 
     def observed_receive(self: Any, cancellable: Any = None, size: int = 65536, buffer: Any = None) -> Any:
-        self._waited = 0
+        self._waited = 0.0
         t0 = monotonic()
         try:
             result = receive(self, cancellable, size, buffer)

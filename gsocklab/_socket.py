@@ -29,7 +29,7 @@ from time import monotonic
 from typing import Any, ClassVar
 
 from ._address import SocketAddress, address_from_sockaddr
-from ._args import UINT_MAX, check_cancellable, data_arg, enum_arg, int_arg, os_sockaddr, size_arg
+from ._args import UINT_MAX, check_cancellable, data_arg, enum_arg, int_arg, os_sockaddr, size_arg, writable_view
 from ._cancellable import Cancellable
 from ._credentials import UCRED, Credentials
 from ._enums import IOCondition, IOErrorEnum, SocketFamily, SocketProtocol, SocketType
@@ -41,7 +41,7 @@ from ._socket_messages import DatagramBased, SocketMessagesMixin
 from ._socket_options import SocketOptionsMixin, default_label
 from ._socket_wait import SocketWaitMixin
 from ._source import AsyncSocketMixin, SocketSource
-from ._wait import ConditionPoller, timed_out_error
+from ._wait import ConditionPoller
 
 __all__ = ["Socket"]
 
@@ -78,16 +78,6 @@ def _ignore_sigpipe() -> None:
     except ValueError:  # not the main thread: try again with the next socket
         return
     Socket._sigpipe_ignored = True
-
-
-def _writable_view(buffer: object) -> memoryview:
-    try:
-        view = memoryview(buffer)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(f"buffer must be a writable bytes-like object, not {type(buffer).__name__}") from None
-    if view.readonly:
-        raise TypeError(f"buffer must be writable, not a read-only {type(buffer).__name__}")
-    return view
 
 
 class Socket(  # type: ignore[misc]
@@ -313,31 +303,6 @@ class Socket(  # type: ignore[misc]
                 pass
         self._sock, self._fd, self._poller, self._closed, self._usable = None, -1, None, True, False
 
-    # -- checks ---------------------------------------------------------------------------
-
-    def _check_socket(self) -> _socket.socket:
-        """GLib's ``check_socket``: initialised, constructed and open; returns the OS socket."""
-        if not self._inited:
-            raise new_io_error(IOErrorEnum.NOT_INITIALIZED, "Invalid socket, not initialized")
-        if self._construct_error is not None:
-            raise new_io_error(
-                IOErrorEnum.NOT_INITIALIZED,
-                f"Invalid socket, initialization failed due to: {self._construct_error.message}")
-        if self._closed or self._sock is None:
-            raise new_io_error(IOErrorEnum.CLOSED, "Socket is already closed")
-        return self._sock
-
-    def _check_io(self, cancellable: Cancellable | None) -> None:
-        """The checks before every I/O call: socket, pending source timeout, cancellable."""
-        self._check_socket()
-        if self._timed_out:
-            self._timed_out = False
-            self._usable = True
-            raise timed_out_error()
-        if cancellable is not None:
-            check_cancellable(cancellable)
-            cancellable.set_error_if_cancelled()
-
     # -- connection establishment ---------------------------------------------------------
 
     def bind(self, address: SocketAddress, allow_reuse: bool) -> bool:
@@ -504,7 +469,7 @@ class Socket(  # type: ignore[misc]
         if buffer is None:
             data = self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recv, size_arg(size))  # type: ignore[union-attr]
             return _new_tuple(ReceiveResult, (len(data), data))
-        view = _writable_view(buffer)
+        view = writable_view(buffer)
         nbytes = min(size_arg(size), view.nbytes)
         count = self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recv_into, view, nbytes)  # type: ignore[union-attr]
         return _new_tuple(ReceiveResult, (count, buffer))
@@ -562,7 +527,7 @@ class Socket(  # type: ignore[misc]
         # a wrapper would cost a Python call more.
         lane = self._lane
         if lane is not None:
-            self._waited = 0
+            self._waited = 0.0
             t0 = monotonic()
         try:
             if not self._usable or cancellable is not None:
@@ -656,7 +621,7 @@ class Socket(  # type: ignore[misc]
         """
         lane = self._lane  # staged here, as in receive_from
         if lane is not None:
-            self._waited = 0
+            self._waited = 0.0
             t0 = monotonic()
         try:
             if not self._usable or cancellable is not None:

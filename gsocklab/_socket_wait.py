@@ -1,4 +1,5 @@
-"""Waiting on a `Socket`: GLib's blocking emulation and readiness checks, as a mixin.
+"""Waiting on a `Socket`: the checks before every call, GLib's blocking emulation and
+readiness checks, as a mixin.
 
 Nothing here touches the socket itself: waits go through the socket's
 `gsocklab._wait.ConditionPoller` (``poll()`` on its descriptor and the cancellable's),
@@ -41,10 +42,36 @@ class SocketWaitMixin(Object):
         _waited: float
         _last_revents: int
 
-        def _check_socket(self) -> Any: ...
+        _sock: Any
+
         def _accept(self, cancellable: Cancellable | None, blocking: bool) -> Socket: ...
         def send_message_with_timeout(self, address: Any, vectors: Any, messages: Any, flags: int,
                                       timeout_us: int, cancellable: Cancellable | None = None) -> Any: ...
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def _check_socket(self) -> Any:
+        """GLib's ``check_socket``: initialised, constructed and open; returns the OS socket."""
+        if not self._inited:
+            raise new_io_error(IOErrorEnum.NOT_INITIALIZED, "Invalid socket, not initialized")
+        if self._construct_error is not None:
+            raise new_io_error(
+                IOErrorEnum.NOT_INITIALIZED,
+                f"Invalid socket, initialization failed due to: {self._construct_error.message}")
+        if self._closed or self._sock is None:
+            raise new_io_error(IOErrorEnum.CLOSED, "Socket is already closed")
+        return self._sock
+
+    def _check_io(self, cancellable: Cancellable | None) -> None:
+        """The checks before every I/O call: socket, pending source timeout, cancellable."""
+        self._check_socket()
+        if self._timed_out:
+            self._timed_out = False
+            self._usable = True
+            raise timed_out_error()
+        if cancellable is not None:
+            check_cancellable(cancellable)
+            cancellable.set_error_if_cancelled()
 
     # -- waiting --------------------------------------------------------------------------
 

@@ -1,19 +1,22 @@
 """Columnar storage of recorded calls: numpy columns, interning tables, no pandas.
 
-The socket thread does the least work possible: `Recorder.on_call` extends ``Store.staged``,
-a flat list, by the `STRIDE` fields of one call (``list.extend`` of a tuple is atomic under
-the GIL, so calls from several threads never interleave, no lock is taken, and no object
-per call outlives the call, which keeps the garbage collector out of it). `Store.compact`
-later turns the staged calls into rows, in chunks, off the socket call path: the
-recorder's flush thread (every 0.25 s), ``flush()``, ``to_dataframe()``, and a socket
-thread only before a call that changes its socket's state (bind, connect, close,
-set_timeout, …), so that the rows before it keep the state they had. A row costs about
-100 bytes apart from its captured payload:
+The socket thread does the least work possible: the socket hook (through the recorder's
+lane) or `Recorder.on_call` extends ``Store.staged``, a flat list, by the `STRIDE` fields of
+one call (``list.extend`` of a tuple is atomic under the GIL, so calls from several threads
+never interleave, no lock is taken, and no object per call outlives the call, which keeps
+the garbage collector out of it). Times are staged as ``time.monotonic()`` floats and stored
+as int64 nanoseconds. `Store.compact` later turns the staged calls into rows, in chunks, off
+the socket call path: the recorder's flush thread (when the sockets go quiet, or
+`STAGED_LIMIT` calls wait), ``flush()``, ``to_dataframe()``, and a socket thread only before
+a call that changes its socket's state (bind, connect, close, set_timeout, …), so that the
+rows before it keep the state they had. The columns of `DENSE` are allocated for every
+chunk; the others only for a chunk where some row has a value in them, so a row of a plain
+send or receive costs about 90 bytes apart from its captured payload:
 
 ======================  ===========  ===============================================
 column                  kept as      missing value
 ======================  ===========  ===============================================
-t0, duration, waited    int64        (never missing; nanoseconds)
+t0, duration, waited    int64        (never missing; nanoseconds; waited: 0)
 nbytes, flags, batch    int64        -1, `NO_FLAGS`, -1
 index                   int32        -1
 timeout                 float64      NaN: the socket's; `FOREVER`: explicitly none
