@@ -178,8 +178,7 @@ class Recorder:
         return capture_extra(extra, nbytes, payload, self.capture_bytes, peer, self._batches)
 
     def _thread_code(self) -> int:
-        """The calling thread's code, at its first call (its name then is the one shown).
-        """
+        """The calling thread's code, at its first call (its name then is the one shown)."""
         name = threading.current_thread().name
         with self._intern_lock:
             code = self._thread_codes.get(name)
