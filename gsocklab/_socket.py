@@ -655,7 +655,7 @@ class Socket(  # type: ignore[misc]
                 report(self, "send_to", t0, self._waited, None, address, None, error, None)
             raise
         if sent < 0:
-            return self.send_to(address, data_arg(buffer), None)
+            return Socket.send_to(self, address, data_arg(buffer), None)  # not through an observed wrapper again
         if lane is not None:
             peer = address if address is not None else peer_of(self)
             if type(buffer) is not bytes:  # a buffer the caller may change: copied by the recorder

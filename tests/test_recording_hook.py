@@ -183,3 +183,19 @@ def test_batch_to_the_connected_peer_records_the_peer(sockets: Sockets) -> None:
     df = rec.df
     port = b.get_local_address().get_port()
     assert df["peer"].tolist() == [f"127.0.0.1:{port}"] * 2
+
+
+@pytest.mark.parametrize("recorders", [1, 2], ids=["lane", "two recorders"])
+def test_a_list_of_ints_sent_is_one_call(sockets: Sockets, recorders: int) -> None:
+    a, b = sockets.udp_pair()
+    recs = [Recorder() for _ in range(recorders)]
+    for rec in recs:
+        rec.__enter__()
+    try:
+        assert a.send_to(b.get_local_address(), [104, 105]) == 2  # PyGObject code passes lists of ints
+    finally:
+        for rec in reversed(recs):
+            rec.__exit__(None, None, None)
+    for rec in recs:
+        assert rec.df["op"].tolist() == ["send_to"]
+        assert rec.df["payload"].tolist() == [b"hi"]
