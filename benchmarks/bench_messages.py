@@ -41,9 +41,7 @@ and the ratio is the median of the per-repetition ratios (``alternate()``, as in
 
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import os
 import platform
 import shutil
@@ -61,6 +59,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from paired import alternate_many as alternate
+from paired import options, ratio_text, result_text, table
 
 from gsocklab import Gio
 
@@ -316,17 +315,9 @@ def run(settings: Settings, c: CBaseline | None, c_error: str) -> list[Row]:
 
 
 def render(rows: list[Row]) -> str:
-    header = ("case", "batch", "gsocklab", "reference", "paired ratio", "target", "result")
-    lines = [header]
-    for r in rows:
-        ref = "n/a" if r.ref is None else f"{r.ref:,.0f} ({r.ref_name})"
-        # truncated, not rounded, so that a ratio shown as 0.850x never fails a ">= 0.85x" target
-        ratio = "n/a" if r.ratio is None else f"{math.floor(r.ratio * 1000) / 1000:.3f}x"
-        result = ("INFO" if r.ratio is not None else "SKIP") if r.passed is None else ("PASS" if r.passed else "FAIL")
-        lines.append((r.case, str(r.batch), f"{r.ours:,.0f}", ref, ratio, r.target, result))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) for line in lines]
-    out.insert(1, "  ".join("-" * w for w in widths))
+    out = table(("case", "batch", "gsocklab", "reference", "paired ratio", "target", "result"), [
+        (r.case, str(r.batch), f"{r.ours:,.0f}", "n/a" if r.ref is None else f"{r.ref:,.0f} ({r.ref_name})",
+         ratio_text(r.ratio), r.target, result_text(r.passed, skipped=r.ratio is None)) for r in rows])
     out.append(
         "rates in datagrams/s: median of each side; paired ratio: median over repetitions of gsocklab's "
         "speed relative to the reference measured right after it"
@@ -336,10 +327,7 @@ def render(rows: list[Row]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter repetitions (a few seconds)")
-    parser.add_argument("--strict", action="store_true", help="exit with status 1 if any case fails its target")
-    args = parser.parse_args(argv)
+    args = options(__doc__, argv, "fewer, shorter repetitions (a few seconds)")
     settings = QUICK if args.quick else DEFAULT
 
     problem = check_receive_buffer()

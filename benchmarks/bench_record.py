@@ -27,7 +27,7 @@ hook costs by itself). This is not a pytest test: timing assertions would make t
 
 from __future__ import annotations
 
-import argparse
+import functools
 import gc
 import math
 import os
@@ -44,7 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
-from paired import alternate_many
+from paired import alternate_many, options, ratio_text, result_text, table
 
 from gsocklab import Gio, GLib, _observe
 from gsocklab._enums import IOErrorEnum, SocketFamily, SocketType
@@ -195,8 +195,8 @@ def paired_rows(reps: int, pair_type: type[UdpPair], work: Callable[[UdpPair], f
     """
     rows = []
     for case, mode, target, floor in cases:
-        seconds, [(plain, ratio)] = alternate_many(reps, lambda mode=mode: repetition(pair_type, work, mode),
-                                                   [lambda: repetition(pair_type, work, None)])
+        recorded, plain_loop = (functools.partial(repetition, pair_type, work, m) for m in (mode, None))
+        seconds, [(plain, ratio)] = alternate_many(reps, recorded, [plain_loop])
         rows.append(Row(case, f"{count / seconds:,.0f} {unit}", f"{count / plain:,.0f} {unit}", ratio, target,
                         None if floor is None else ratio >= floor))
     return rows
@@ -340,23 +340,12 @@ def run(settings: Settings) -> list[Row]:
 
 
 def render(rows: list[Row]) -> str:
-    header = ("case", "recorded / ours", "reference", "ratio", "target", "result")
-    lines = [header]
-    for r in rows:
-        ratio = "" if r.ratio is None else f"{math.floor(r.ratio * 1000) / 1000:.3f}x"
-        result = "INFO" if r.passed is None else ("PASS" if r.passed else "FAIL")
-        lines.append((r.case, r.ours, r.ref, ratio, r.target, result))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) for line in lines]
-    out.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(out)
+    return "\n".join(table(("case", "recorded / ours", "reference", "ratio", "target", "result"), [
+        (r.case, r.ours, r.ref, ratio_text(r.ratio, missing=""), r.target, result_text(r.passed)) for r in rows]))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter repetitions")
-    parser.add_argument("--strict", action="store_true", help="exit with status 1 if any case fails its target")
-    args = parser.parse_args(argv)
+    args = options(__doc__, argv, "fewer, shorter repetitions")
     settings = QUICK if args.quick else DEFAULT
     t0 = time.perf_counter()
     rows = run(settings)
