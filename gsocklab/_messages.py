@@ -11,7 +11,7 @@ objects changes nothing: they are not in any list a batch was built for.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from ._enums import IOErrorEnum
 from ._errors import new_io_error
@@ -127,32 +127,31 @@ class InputVector(_Vector):
         super().__init__(buffer, size)
 
 
-def output_vectors(vectors: Iterable[Any] | None, name: str = "vectors") -> tuple[OutputVector, ...]:
-    """``vectors`` as OutputVectors: plain bytes-like objects are wrapped."""
+_V = TypeVar("_V", OutputVector, InputVector)
+
+
+def _vector_tuple(vectors: Iterable[Any] | None, name: str, kind: type[_V], items_are: str) -> tuple[_V, ...]:
+    """``vectors`` as a tuple of ``kind``: other items are wrapped (``items_are`` says what they may be)."""
     if vectors is None:
         return ()
     if isinstance(vectors, (bytes, bytearray, memoryview, str)):
-        raise TypeError(f"{name} must be a list of Gio.OutputVector or bytes-like objects, not a single "
+        raise TypeError(f"{name} must be a list of Gio.{kind.__name__} or {items_are}, not a single "
                         f"{type(vectors).__name__}")
     try:
         items = list(vectors)
     except TypeError:
         raise TypeError(f"{name} must be a list, not {type(vectors).__name__}") from None
-    return tuple(v if isinstance(v, OutputVector) else OutputVector(v) for v in items)
+    return tuple(v if isinstance(v, kind) else kind(v) for v in items)
+
+
+def output_vectors(vectors: Iterable[Any] | None, name: str = "vectors") -> tuple[OutputVector, ...]:
+    """``vectors`` as OutputVectors: plain bytes-like objects are wrapped."""
+    return _vector_tuple(vectors, name, OutputVector, "bytes-like objects")
 
 
 def input_vectors(vectors: Iterable[Any] | None, name: str = "vectors") -> tuple[InputVector, ...]:
     """``vectors`` as InputVectors: plain writable buffers are wrapped."""
-    if vectors is None:
-        return ()
-    if isinstance(vectors, (bytes, bytearray, memoryview, str)):
-        raise TypeError(f"{name} must be a list of Gio.InputVector or writable buffers, not a single "
-                        f"{type(vectors).__name__}")
-    try:
-        items = list(vectors)
-    except TypeError:
-        raise TypeError(f"{name} must be a list, not {type(vectors).__name__}") from None
-    return tuple(v if isinstance(v, InputVector) else InputVector(v) for v in items)
+    return _vector_tuple(vectors, name, InputVector, "writable buffers")
 
 
 def _control_list(messages: object, name: str = "control_messages") -> list[SocketControlMessage] | None:

@@ -177,13 +177,11 @@ def detach(sock: Socket, observer: SocketObserver) -> None:
 def _drop(observer: SocketObserver) -> None:
     """Detach an observer that raised, from everything."""
     with _lock:
-        if observer in _global:
-            _global.remove(observer)
         for sock in list(_live):
             own = getattr(sock, "_own_observers", ())
             if observer in own:
                 sock._own_observers = tuple(o for o in own if o is not observer)  # type: ignore[attr-defined]
-            _refresh(sock)
+        remove_global(observer)  # and every socket switched to match
 
 
 def report(sock: Any, op: str, t0: float, waited: float, nbytes: int | None, peer: Any, payload: Any,
