@@ -51,7 +51,7 @@ from typing import Any, Final, NamedTuple
 
 import numpy as np
 
-from .._observe import address_text
+from .._observe import LANE_FIELDS, address_text
 
 __all__ = ["FOREVER", "NO_FLAGS", "STAGED_LIMIT", "STRIDE", "Batch", "Columns", "SocketState", "Store", "Tables"]
 
@@ -62,10 +62,10 @@ FOREVER: Final = -math.inf  # timeout column: the call was explicitly without ti
 STAGED_LIMIT: Final = 1 << 16  # staged calls that make the flush thread (or an uncommon call) store them
 CHUNK_ROWS: Final = 1 << 16  # rows per chunk: whole chunks are freed as the oldest rows are dropped
 
-# The fields of one staged call, in order (see `Recorder.on_call`).
-# MORE is None, or (error, extra) for the calls that raised or have extra values.
-T0, END, WAITED, NBYTES, SOCK, OP, THREAD, PEER, PAYLOAD, MORE = range(10)  # `gsocklab._observe.LANE_FIELDS`
-STRIDE: Final = 10
+# The fields of one staged call, in order: the hook's `LANE_FIELDS`, which `Recorder.on_call`
+# stages too. MORE is None, or (error, extra) for the calls that raised or have extra values.
+STRIDE: Final = len(LANE_FIELDS)
+T0, END, WAITED, NBYTES, SOCK, OP, THREAD, PEER, PAYLOAD, MORE = range(STRIDE)
 
 # (column, dtype, missing value) of every numpy column, in a fixed order.
 NUMERIC: Final[tuple[tuple[str, type[Any], float], ...]] = (
