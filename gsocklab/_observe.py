@@ -188,6 +188,11 @@ def report(sock: Any, op: str, t0: float, waited: float, nbytes: int | None, pee
             error: Error | None, extra: dict[str, Any] | None) -> None:
     """Deliver one call to the socket's observers; an observer that raises is dropped."""
     duration = monotonic() - t0
+    if type(payload) is list or type(payload) is tuple:  # the ints PyGObject code sends: observers get bytes
+        try:
+            payload = bytes(payload)
+        except (TypeError, ValueError):
+            payload = None
     for observer in sock._observers:
         CALLS[0] += 1
         try:

@@ -21,7 +21,7 @@ __all__ = ["BatchCache", "capture_batch", "capture_extra", "copy_payload", "gath
 def copy_payload(payload: Any, cap: int) -> bytes | None:
     """At most ``cap`` bytes of a bytes-like object, as ``bytes`` nobody can change afterwards.
 
-    ``bytes`` is kept as it is (or sliced); any other buffer, or list of ints, is copied.
+    ``bytes`` is kept as it is (or sliced); any other buffer is copied.
     """
     kind = type(payload)
     if kind is bytes:
@@ -29,11 +29,6 @@ def copy_payload(payload: Any, cap: int) -> bytes | None:
         return data if len(data) <= cap else data[:cap]
     if kind is bytearray:
         return bytes(payload[:cap])
-    if kind is list or kind is tuple:  # a list of ints, as PyGObject code passes to send calls
-        try:
-            return bytes(payload[:cap])
-        except (TypeError, ValueError):
-            return None
     try:
         view = memoryview(payload)
     except TypeError:
