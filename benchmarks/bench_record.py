@@ -46,9 +46,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 from paired import alternate_many, options, ratio_text, result_text, table
 
-from gsocklab import Gio, GLib, _observe
-from gsocklab._enums import IOErrorEnum, SocketFamily, SocketType
-from gsocklab._errors import new_io_error
+from gsocklab import Gio, GLib
+from gsocklab.core import _observe
+from gsocklab.core._enums import IOErrorEnum, SocketFamily, SocketType
+from gsocklab.core._errors import new_io_error
 from gsocklab.record import TRAFFIC_SCHEMA, Recorder
 
 PAYLOAD = b"x" * 64

@@ -1,7 +1,7 @@
 """The ``GLib`` namespace: ``from gsocklab import GLib`` as for ``from gi.repository import GLib``."""
 
-from ._enums import IOCondition
-from ._errors import Error
+from .core._enums import IOCondition
+from .core._errors import Error
 
 GError = Error  # PyGObject's older spelling
 

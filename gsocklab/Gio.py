@@ -1,11 +1,11 @@
 """The ``Gio`` namespace: ``from gsocklab import Gio`` as for ``from gi.repository import Gio``."""
 
-from ._address import InetAddress, InetSocketAddress, SocketAddress, UnixSocketAddress
-from ._cancellable import Cancellable
-from ._connection import SocketConnection, TcpConnection, UnixConnection
-from ._control import SocketControlMessage, UnixCredentialsMessage, UnixFDList, UnixFDMessage
-from ._credentials import Credentials
-from ._enums import (
+from .core._address import InetAddress, InetSocketAddress, SocketAddress, UnixSocketAddress
+from .core._cancellable import Cancellable
+from .core._connection import SocketConnection, TcpConnection, UnixConnection
+from .core._control import SocketControlMessage, UnixCredentialsMessage, UnixFDList, UnixFDMessage
+from .core._credentials import Credentials
+from .core._enums import (
     CredentialsType,
     IOErrorEnum,
     PollableReturn,
@@ -15,10 +15,10 @@ from ._enums import (
     SocketType,
     UnixSocketAddressType,
 )
-from ._errors import io_error_from_errno, io_error_quark
-from ._messages import InputMessage, InputVector, OutputMessage, OutputVector
-from ._socket import Socket
-from ._socket_messages import DatagramBased
+from .core._errors import io_error_from_errno, io_error_quark
+from .core._messages import InputMessage, InputVector, OutputMessage, OutputVector
+from .core._socket import Socket
+from .core._socket_messages import DatagramBased
 
 __all__ = [
     "Cancellable",

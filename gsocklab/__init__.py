@@ -6,7 +6,7 @@ standard library.
 """
 
 from . import Gio, GLib
-from ._errors import Error
+from .core._errors import Error
 from .Gio import (
     Cancellable,
     Credentials,

@@ -1,4 +1,4 @@
-"""Unit and property tests of ``gsocklab._address`` (reference §5.2-§5.5, §6.1 rows 13 and 37-46).
+"""Unit and property tests of ``gsocklab.core._address`` (reference §5.2-§5.5, §6.1 rows 13 and 37-46).
 
 gsocklab targets GLib HEAD. Tests of behaviour that GLib 2.74 does not have say
 "GLib 2.74 differs" (reference §0.1); ``tests/test_address_oracle.py`` checks the rest
@@ -20,7 +20,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from gsocklab import GLib
-from gsocklab._address import (
+from gsocklab.core._address import (
     PREDICATES,
     InetAddress,
     InetSocketAddress,
@@ -28,7 +28,7 @@ from gsocklab._address import (
     UnixSocketAddress,
     address_from_sockaddr,
 )
-from gsocklab._enums import IOErrorEnum, SocketFamily, UnixSocketAddressType
+from gsocklab.core._enums import IOErrorEnum, SocketFamily, UnixSocketAddressType
 
 F = SocketFamily
 UT = UnixSocketAddressType

@@ -1,6 +1,6 @@
 """Control messages and fd lists: ``UnixFDList``, ``UnixFDMessage``, ``UnixCredentialsMessage``.
 
-Part 1 tests `gsocklab._control` on its own (unit and property tests with real, duplicated
+Part 1 tests `gsocklab.core._control` on its own (unit and property tests with real, duplicated
 descriptors); part 2 passes descriptors and credentials over a real ``socketpair`` with the
 stdlib's ``sendmsg``/``recvmsg`` and this module's (de)serialisation; part 3 compares what
 PyGObject can express with real GLib (the oracle).
@@ -32,7 +32,7 @@ from oracle import compare
 
 import gsocklab
 from gsocklab import GLib
-from gsocklab._control import (
+from gsocklab.core._control import (
     CONTROL_BUFFER_SIZE,
     SocketControlMessage,
     UnixCredentialsMessage,
@@ -42,7 +42,7 @@ from gsocklab._control import (
     deserialize_ancdata,
     serialize_control_messages,
 )
-from gsocklab._credentials import UCRED, Credentials
+from gsocklab.core._credentials import UCRED, Credentials
 
 E = gsocklab.IOErrorEnum
 SOL, RIGHTS, CREDS = socket.SOL_SOCKET, socket.SCM_RIGHTS, socket.SCM_CREDENTIALS
@@ -415,7 +415,7 @@ def test_non_integral_fd_payload_is_dropped_and_its_descriptors_closed(n: int, e
 
 
 def test_non_integral_fd_payload_logs_glibs_warning(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="gsocklab._control"):
+    with caplog.at_level(logging.WARNING, logger="gsocklab.core._control"):
         assert SocketControlMessage.deserialize(SOL, RIGHTS, b"\xff\xff\xff\x7f\x00") is None
     assert "Kernel returned non-integral number of fds" in caplog.text
 
@@ -425,7 +425,7 @@ def test_fd_payload_with_a_bad_descriptor_is_dropped_and_the_good_ones_closed(ca
         good = inheritable_dups(w, 2)
         bad = os.dup(w)
         os.close(bad)
-        with caplog.at_level(logging.WARNING, logger="gsocklab._control"):
+        with caplog.at_level(logging.WARNING, logger="gsocklab.core._control"):
             assert SocketControlMessage.deserialize(SOL, RIGHTS, ints([good[0], bad, good[1]])) is None
         assert "Error setting close-on-exec flag on incoming fd: Bad file descriptor" in caplog.text
         assert not any(is_open(fd) for fd in good)
@@ -489,7 +489,7 @@ def test_credentials_message_drops_invalid_peers(ucred: tuple[int, int, int], ex
 
 @pytest.mark.parametrize("size", [0, 11, 13, 24])
 def test_credentials_message_needs_exactly_12_bytes(size: int, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="gsocklab._control"):
+    with caplog.at_level(logging.WARNING, logger="gsocklab.core._control"):
         assert SocketControlMessage.deserialize(SOL, CREDS, b"\x01" * size) is None
     assert f"Expected a credentials struct of 12 bytes but got {size} bytes of data" in caplog.text
 
@@ -890,7 +890,7 @@ _EXPORTS = ("SocketControlMessage", "UnixCredentialsMessage", "UnixFDList", "Uni
 @pytest.fixture
 def gio_exports(monkeypatch: pytest.MonkeyPatch) -> None:
     """Expose this module's classes as ``Gio.<Name>`` for scenarios, if `gsocklab.Gio` does not yet."""
-    import gsocklab._control as control
+    import gsocklab.core._control as control
 
     for name in _EXPORTS:
         if not hasattr(gsocklab.Gio, name):

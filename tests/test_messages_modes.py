@@ -591,8 +591,8 @@ def test_send_message_with_timeout_modes_when_there_is_room(udp_pair: tuple[Any,
 
 @pytest.fixture
 def fallback(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("gsocklab._socket_messages.RECVMMSG", None)
-    monkeypatch.setattr("gsocklab._socket_messages.SENDMMSG", None)
+    monkeypatch.setattr("gsocklab.core._socket_messages.RECVMMSG", None)
+    monkeypatch.setattr("gsocklab.core._socket_messages.SENDMMSG", None)
 
 
 @pytest.mark.usefixtures("fallback")

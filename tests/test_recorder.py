@@ -20,8 +20,9 @@ import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 import pytest
 from conftest import Sockets, loopback, unused_port
 
-from gsocklab import Gio, GLib, _observe
-from gsocklab._errors import new_io_error
+from gsocklab import Gio, GLib
+from gsocklab.core import _observe
+from gsocklab.core._errors import new_io_error
 from gsocklab.record import TRAFFIC_SCHEMA, Recorder
 from gsocklab.record._hints import HINTS
 from gsocklab.record._schema import OP_NAMES

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from conftest import Sockets
 
-from gsocklab import Gio, GLib, _observe
-from gsocklab._socket import Socket
+from gsocklab import Gio, GLib
+from gsocklab.core import _observe
+from gsocklab.core._socket import Socket
 from gsocklab.record import Recorder
 
 F, T = Gio.SocketFamily, Gio.SocketType

@@ -17,7 +17,7 @@ import pytest
 from conftest import Sockets, loopback
 
 from gsocklab import Gio, GLib
-from gsocklab._source import AsyncSocketMixin, SocketSource
+from gsocklab.core._source import AsyncSocketMixin, SocketSource
 
 F, T, P = Gio.SocketFamily, Gio.SocketType, Gio.SocketProtocol
 IN, OUT, HUP, NVAL = GLib.IOCondition.IN, GLib.IOCondition.OUT, GLib.IOCondition.HUP, GLib.IOCondition.NVAL

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import time
 
 import pytest
@@ -9,22 +10,31 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from gsocklab import Gio, GLib
-from gsocklab._wait import effective_timeout_ms
+from gsocklab.core._wait import effective_timeout_ms
 
 
 def c_effective_timeout_ms(socket_timeout: int, timeout_us: int) -> int:
-    """A transcription of the C in gsocket.c, with C's truncating division."""
+    """A transcription of the C in gsocket.c, with C's types: what ``g_poll()`` receives.
+
+    ``priv->timeout * 1000`` is ``guint`` arithmetic (wraps at 2**32), ``timeout_ms`` is a
+    ``gint64``, and ``g_poll()`` takes it as a ``gint`` (wraps to 32-bit two's complement).
+    """
     def div(a: int, b: int) -> int:
         return int(a / b) if abs(a) < 2**52 else (abs(a) // b) * (1 if a >= 0 else -1)
 
+    def gint(value: int) -> int:
+        return ctypes.c_int32(value & 0xFFFFFFFF).value
+
     if socket_timeout and (timeout_us < 0 or socket_timeout < div(timeout_us, 1_000_000)):
-        return socket_timeout * 1000
+        return gint(ctypes.c_uint32(socket_timeout * 1000).value)
     if timeout_us != -1:
-        return div(timeout_us, 1000)
+        return gint(div(timeout_us, 1000))
     return -1
 
 
-@given(st.integers(0, 10_000), st.integers(-(2**62), 2**62))
+@given(st.integers(0, 2**32 - 1), st.integers(-(2**62), 2**62))
+@example(3_000_000, -1)  # 3e9 ms wraps negative: waits until ready, as GLib
+@example(0, 2**62)  # idem
 @example(1, 1_500_000)  # socket timeout 1 s, 1.5 s asked: 1 is not < 1 whole second -> 1500 ms
 @example(1, 3_000_000)  # 3 s asked: the socket timeout wins -> 1000 ms
 @example(1, 200_000)

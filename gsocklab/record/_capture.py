@@ -12,7 +12,7 @@ from itertools import repeat
 from operator import attrgetter, getitem, itemgetter
 from typing import Any, NamedTuple
 
-from .._messages import InputMessage, OutputMessage, generation
+from ..core._messages import InputMessage, OutputMessage, generation
 from ._store import Batch
 
 __all__ = ["BatchCache", "capture_batch", "capture_extra", "copy_payload", "gather"]

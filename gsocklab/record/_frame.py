@@ -15,7 +15,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
-from .._enums import IOCondition, SocketFamily, SocketType
+from ..core._enums import IOCondition, SocketFamily, SocketType
 from ._schema import DIRECTIONS, ERRORS, FAMILIES, OP_NAMES, OPS, STRING, TRAFFIC_SCHEMA, TYPES, direction_of
 from ._store import FOREVER, NO_FLAGS, Columns
 

@@ -30,14 +30,14 @@ from os import PathLike
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
-from .. import _observe
+from ..core import _observe
 from ._capture import BatchCache, capture_extra, copy_payload
 from ._store import STAGED_LIMIT, STRIDE, Store
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
-    from .._socket import Socket
+    from ..core._socket import Socket
 
 __all__ = ["FLUSH_INTERVAL", "Recorder", "Subscriber"]
 

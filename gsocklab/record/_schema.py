@@ -13,7 +13,7 @@ from typing import Final
 
 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
-from .._enums import IOErrorEnum, SocketFamily, SocketType
+from ..core._enums import IOErrorEnum, SocketFamily, SocketType
 
 __all__ = ["DIRECTIONS", "ERRORS", "FAMILIES", "OPS", "STRING", "TRAFFIC_SCHEMA", "TYPES", "direction_of"]
 

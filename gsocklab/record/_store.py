@@ -51,7 +51,7 @@ from typing import Any, Final, NamedTuple
 
 import numpy as np
 
-from .._observe import LANE_FIELDS, address_text
+from ..core._observe import LANE_FIELDS, address_text
 
 __all__ = ["FOREVER", "NO_FLAGS", "STAGED_LIMIT", "STRIDE", "Batch", "Columns", "SocketState", "Store", "Tables"]
 

@@ -15,11 +15,13 @@ from ._enums import IOErrorEnum, SocketFamily
 from ._errors import new_io_error
 
 __all__ = [
-    "UINT_MAX", "bool_arg", "check_cancellable", "data_arg", "enum_arg",
+    "INT_MAX", "INT_MIN", "UINT_MAX", "bool_arg", "check_cancellable", "cint_arg", "data_arg", "enum_arg",
     "int_arg", "os_sockaddr", "size_arg", "uint_arg", "writable_view",
 ]
 
 UINT_MAX = 0xFFFFFFFF
+INT_MAX = 0x7FFFFFFF
+INT_MIN = -0x80000000
 
 
 def enum_arg(enum_type: Any, value: object, name: str) -> Any:
@@ -47,6 +49,18 @@ def int_arg(value: object, name: str) -> int:
     raise TypeError(f"{name} must be an int, not {type(value).__name__}")
 
 
+def cint_arg(value: object, name: str) -> int:
+    """``value`` as a C ``int`` (GLib's ``gint``, e.g. message flags).
+
+    Not an int: ``TypeError`` naming ``name``; out of range: ``OverflowError`` with
+    PyGObject's text ("4294967298 not in range -2147483648 to 2147483647").
+    """
+    value = int_arg(value, name)
+    if not INT_MIN <= value <= INT_MAX:
+        raise OverflowError(f"{value} not in range {INT_MIN} to {INT_MAX}")
+    return value
+
+
 def size_arg(size: object) -> int:
     """A non-negative ``size``; negative sizes are ``INVALID_ARGUMENT``."""
     size = int_arg(size, "size")
@@ -57,7 +71,11 @@ def size_arg(size: object) -> int:
 
 def data_arg(buffer: object, name: str = "buffer") -> Any:
     """A bytes-like object for sending: bytes-likes as they are, a list of ints as bytes."""
-    if isinstance(buffer, (bytes, bytearray, memoryview)):
+    if isinstance(buffer, (bytes, bytearray)):
+        return buffer
+    if isinstance(buffer, memoryview):
+        if not buffer.c_contiguous:
+            raise TypeError(f"{name} must be a C-contiguous bytes-like object, not a non-contiguous memoryview")
         return buffer
     if isinstance(buffer, (list, tuple)):
         try:
@@ -67,9 +85,13 @@ def data_arg(buffer: object, name: str = "buffer") -> Any:
     if isinstance(buffer, str):
         raise TypeError(f"{name} must be bytes-like or a list of ints, not str (encode it first)")
     try:
-        return memoryview(buffer)  # type: ignore[arg-type]
+        view = memoryview(buffer)  # type: ignore[arg-type]
     except TypeError:
         raise TypeError(f"{name} must be bytes-like or a list of ints, not {type(buffer).__name__}") from None
+    if not view.c_contiguous:
+        raise TypeError(f"{name} must be a C-contiguous bytes-like object, not a non-contiguous "
+                        f"{type(buffer).__name__}")
+    return view
 
 
 def bool_arg(value: object, name: str) -> bool:

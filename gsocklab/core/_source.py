@@ -39,18 +39,18 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ._args import check_cancellable, int_arg
+from ._args import check_cancellable, int_arg, size_arg
 from ._cancellable import Cancellable, cancelled_error
 from ._enums import IOCondition, IOErrorEnum
 from ._errors import Error, new_io_error
 from ._gobject import Object
 from ._results import ReceiveFromResult
+from ._socket_base import ASYNC_WAITED, SocketBase
 from ._wait import effective_timeout_ms, timed_out_error
 
 if TYPE_CHECKING:
     from ._address import SocketAddress
     from ._results import ReceiveResult
-    from ._socket import Socket
 
 __all__ = ["AsyncSocketMixin", "SocketSource"]
 
@@ -70,7 +70,7 @@ class _SourceSocket(Protocol):
     def get_fd(self) -> int: ...
     def get_timeout(self) -> int: ...
     def is_closed(self) -> bool: ...
-    def condition_check(self, condition: IOCondition | int) -> IOCondition: ...
+    def _condition_check(self, condition: int) -> IOCondition: ...
     def _check_socket(self) -> Any: ...
     def _mark_timed_out(self) -> None: ...
 
@@ -417,7 +417,7 @@ class SocketSource(Object):
             sock._sources.discard(self)
             revents = _NVAL
         else:
-            revents = sock.condition_check(self._condition) & self._condition
+            revents = sock._condition_check(self._condition) & self._condition
             if not expired and 0 <= self._ready_time <= time.monotonic() * 1_000_000:
                 expired = True
             if not (revents or expired or cancelled):
@@ -504,7 +504,7 @@ class _Waiter(SocketSource):
         """The deadline is for the whole wait: not moved by a stale wake-up."""
 
 
-class AsyncSocketMixin(Object):
+class AsyncSocketMixin(SocketBase):
     """`Socket`'s ``create_source`` and its asyncio forms of the I/O calls.
 
     Every ``*_async`` call must run in an asyncio event loop. It tries the non-blocking
@@ -524,26 +524,22 @@ class AsyncSocketMixin(Object):
     __slots__ = ()
 
     if TYPE_CHECKING:
-        _sources: set[SocketSource]
-
-        def get_fd(self) -> int: ...
-        def get_timeout(self) -> int: ...
-        def is_closed(self) -> bool: ...
-        def condition_check(self, condition: IOCondition | int) -> IOCondition: ...
-        def _check_socket(self) -> Any: ...
-        def _mark_timed_out(self) -> None: ...
+        def _condition_check(self, condition: int) -> IOCondition: ...
         def _wait_arguments(self, condition: object, timeout_us: object,
                             cancellable: Cancellable | None) -> tuple[int, int]: ...
         def _nonblocking(self, name: str, *args: Any) -> Any: ...
-        def receive_with_blocking(self, blocking: bool, cancellable: Cancellable | None = None,
-                                  size: int = 65536, buffer: Any = None) -> ReceiveResult: ...
-        def receive_bytes_from(self, size: int, timeout_us: int,
-                               cancellable: Cancellable | None = None) -> tuple[bytes, SocketAddress | None]: ...
-        def send_with_blocking(self, buffer: Any, blocking: bool, cancellable: Cancellable | None = None) -> int: ...
+        def _receive(self, size: int, buffer: Any, timeout_us: int | None,
+                     cancellable: Cancellable | None) -> Any: ...
+        def _receive_bytes_from(self, size: int, timeout_us: int,
+                                cancellable: Cancellable | None) -> tuple[bytes, SocketAddress | None]: ...
+        def _send(self, buffer: Any, timeout_us: int | None, cancellable: Cancellable | None) -> int: ...
         def _receive_messages(self, messages: Any, flags: int, timeout_us: int,
                               cancellable: Cancellable | None) -> int: ...
         def _send_messages(self, messages: Any, flags: int, timeout_us: int,
                            cancellable: Cancellable | None) -> int: ...
+        def get_timeout(self) -> int: ...
+        def get_fd(self) -> int: ...
+        def is_closed(self) -> bool: ...
 
     def create_source(self, condition: IOCondition | int, cancellable: Cancellable | None = None) -> SocketSource:
         """A `SocketSource` for ``condition`` (``g_socket_create_source``); ``attach()`` it to a loop.
@@ -562,10 +558,14 @@ class AsyncSocketMixin(Object):
         future: asyncio.Future[bool] = loop.create_future()
         waiter = _Waiter(self, condition, cancellable, timeout_ms, future)
         waiter.attach(loop)
+        start = time.monotonic()
         try:
             await future
         finally:
             waiter.destroy()
+            waits = ASYNC_WAITED.get()
+            if waits is not None:  # an observed call: what it waited is reported
+                waits[0] += time.monotonic() - start
 
     async def condition_timed_wait_async(self, condition: IOCondition | int, timeout_us: int,
                                          cancellable: Cancellable | None = None) -> bool:
@@ -578,7 +578,7 @@ class AsyncSocketMixin(Object):
         is closed meanwhile. Also returns ``True`` when only ``ERR`` or ``HUP`` fired.
         """
         condition, timeout_us = self._wait_arguments(condition, timeout_us, cancellable)
-        if self.condition_check(condition):
+        if self._condition_check(condition):
             return True
         timeout_ms = effective_timeout_ms(self.get_timeout(), timeout_us)
         if timeout_ms == 0:
@@ -622,7 +622,7 @@ class AsyncSocketMixin(Object):
         timeout. Cancelled: ``CANCELLED``. ``count`` 0 is the end of the stream. Errors as
         ``receive()`` ("Error receiving data: …").
         """
-        return await self._retry_async(_IN, cancellable, self.receive_with_blocking, False, cancellable, size, buffer)
+        return await self._retry_async(_IN, cancellable, self._receive, size, buffer, 0, cancellable)
 
     async def receive_from_async(self, cancellable: Cancellable | None = None,
                                  size: int = 65536) -> ReceiveFromResult:
@@ -630,7 +630,8 @@ class AsyncSocketMixin(Object):
 
         Modes as ``receive_async()``; errors as ``receive_from()`` ("Error receiving message: …").
         """
-        data, address = await self._retry_async(_IN, cancellable, self.receive_bytes_from, size, 0, cancellable)
+        data, address = await self._retry_async(_IN, cancellable, self._receive_bytes_from, size_arg(size), 0,
+                                                 cancellable)
         return ReceiveFromResult((len(data), address, data))
 
     async def receive_messages_async(self, messages: Any, flags: int = 0,
@@ -653,7 +654,7 @@ class AsyncSocketMixin(Object):
         all of ``buffer``; send the rest). None: awaits ``OUT``; ``TIMED_OUT`` after the socket
         timeout. Cancelled: ``CANCELLED``. Errors as ``send()`` ("Error sending data: …").
         """
-        return await self._retry_async(_OUT, cancellable, self.send_with_blocking, buffer, False, cancellable)
+        return await self._retry_async(_OUT, cancellable, self._send, buffer, 0, cancellable)
 
     async def send_to_async(self, address: SocketAddress | None, buffer: Any,
                             cancellable: Cancellable | None = None) -> int:
@@ -695,7 +696,7 @@ class AsyncSocketMixin(Object):
 
     # -- connections ----------------------------------------------------------------------
 
-    async def accept_async(self, cancellable: Cancellable | None = None) -> Socket:
+    async def accept_async(self, cancellable: Cancellable | None = None) -> SocketBase:
         """``accept()`` without blocking the loop; return the new (blocking) connected socket.
 
         A connection pending: returns at once. None: awaits ``IN``; ``TIMED_OUT`` after the

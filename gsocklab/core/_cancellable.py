@@ -2,12 +2,14 @@
 
 Blocking socket calls poll the socket together with the cancellable's descriptor, so a
 ``cancel()`` from any thread wakes them at once (GLib's ``GWakeup``; an ``eventfd`` here,
-a pipe where the OS has none).
+a pipe where the OS has none). As in GLib the descriptor is reference-counted: every
+``get_fd()`` and every wait holds it, and the last release closes it, so a caller's
+``release_fd()`` never closes it under a waiting call. It is never closed at interpreter
+exit by a finalizer (a later ``cancel()`` would write into whatever file reused the number).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -16,6 +18,7 @@ from typing import Any
 from ._enums import IOErrorEnum
 from ._errors import Error, new_io_error
 from ._gobject import Object
+from ._wakeup import Wakeup
 
 __all__ = ["Cancellable", "cancelled_error"]
 
@@ -27,40 +30,6 @@ def cancelled_error() -> Error:
     return new_io_error(IOErrorEnum.CANCELLED, _CANCELLED_MESSAGE)
 
 
-class _Wakeup:
-    """A descriptor that is readable while signalled (eventfd, or a pipe)."""
-
-    __slots__ = ("read_fd", "write_fd")
-
-    def __init__(self) -> None:
-        if hasattr(os, "eventfd"):
-            fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
-            self.read_fd = self.write_fd = fd
-        else:  # pragma: no cover - platforms without eventfd
-            self.read_fd, self.write_fd = os.pipe()
-            for end in (self.read_fd, self.write_fd):
-                os.set_blocking(end, False)
-
-    def signal(self) -> None:
-        try:
-            os.write(self.write_fd, (1).to_bytes(8, "little"))
-        except BlockingIOError:  # already signalled as far as it can be
-            pass
-
-    def acknowledge(self) -> None:
-        try:
-            while os.read(self.read_fd, 64):
-                if self.read_fd == self.write_fd:
-                    break
-        except BlockingIOError:
-            pass
-
-    def close(self) -> None:
-        os.close(self.read_fd)
-        if self.write_fd != self.read_fd:
-            os.close(self.write_fd)
-
-
 class Cancellable(Object):
     """A cancellation flag that any thread may raise (``GCancellable``).
 
@@ -70,14 +39,15 @@ class Cancellable(Object):
     reusable.
     """
 
-    __slots__ = ("_cancelled", "_fd_users", "_finalizer", "_handlers", "_lock", "_next_id", "_wakeup")
+    __slots__ = ("_cancelled", "_fd_handouts", "_fd_users", "_finalizer", "_handlers", "_lock", "_next_id", "_wakeup")
     _current = threading.local()
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._cancelled = False
-        self._wakeup: _Wakeup | None = None
-        self._fd_users = 0
+        self._wakeup: Wakeup | None = None
+        self._fd_users = 0  # get_fd() handouts and waits holding the wake-up descriptor
+        self._fd_handouts = 0  # get_fd() calls not yet released
         self._handlers: dict[int, tuple[Callable[..., Any], tuple[Any, ...]]] = {}
         self._next_id = 1
         self._finalizer: weakref.finalize[Any, Any] | None = None
@@ -150,29 +120,43 @@ class Cancellable(Object):
     def get_fd(self) -> int:
         """A descriptor that becomes readable when cancelled; pair with ``release_fd()``."""
         with self._lock:
-            self._fd_users += 1
-            return self._wakeup_fd()
+            self._fd_handouts += 1
+            return self._acquire_fd()
 
     def release_fd(self) -> None:
-        """Release a descriptor obtained with ``get_fd()``; the last release closes it."""
-        with self._lock:
-            if self._fd_users == 0:
-                raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, "release_fd() called more often than get_fd()")
-            self._fd_users -= 1
-            if self._fd_users == 0 and self._wakeup is not None and self._finalizer is not None:
-                self._finalizer()
-                self._wakeup = None
-                self._finalizer = None
+        """Release a descriptor obtained with ``get_fd()``; the last user closes it.
 
-    def _wakeup_fd(self) -> int:
-        """The wake-up descriptor for internal waits (kept until the cancellable dies)."""
+        Calls waiting on this cancellable hold the descriptor too, so releasing it here never
+        stops a later ``cancel()`` from waking them.
+        """
+        with self._lock:
+            if self._fd_handouts == 0:
+                raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, "release_fd() called more often than get_fd()")
+            self._fd_handouts -= 1
+            self._release_fd()
+
+    def _acquire_fd(self) -> int:
+        """The wake-up descriptor, held until `_release_fd` (``g_cancellable_make_pollfd``)."""
         with self._lock:
             if self._wakeup is None:
-                self._wakeup = _Wakeup()
-                self._finalizer = weakref.finalize(self, self._wakeup.close)
+                wakeup = self._wakeup = Wakeup()
+                # Closes a descriptor leaked by a get_fd() without release_fd() when the
+                # cancellable is collected; never at interpreter exit (see the module doc).
+                self._finalizer = weakref.finalize(self, wakeup.close)
+                self._finalizer.atexit = False
                 if self._cancelled:
-                    self._wakeup.signal()
+                    wakeup.signal()
+            self._fd_users += 1
             return self._wakeup.read_fd
+
+    def _release_fd(self) -> None:
+        """Drop one hold on the wake-up descriptor; the last one closes it."""
+        with self._lock:
+            self._fd_users -= 1
+            if self._fd_users == 0 and self._wakeup is not None:
+                if self._finalizer is not None:
+                    self._finalizer()  # closes the descriptors, once
+                self._wakeup = self._finalizer = None
 
     # The thread-default stack (g_cancellable_push_current & co).
     def push_current(self) -> None:

@@ -4,19 +4,45 @@ from __future__ import annotations
 
 import os
 import socket as _socket
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ._errors import Error, new_io_error
 from ._gobject import Object
+from ._socket_base import SocketBase
 
 if TYPE_CHECKING:
     from ._address import SocketAddress
     from ._cancellable import Cancellable
     from ._credentials import Credentials
-    from ._socket import Socket
+    from ._enums import SocketProtocol as _Protocol
+    from ._results import ReceiveMessageResult
 
 __all__ = ["SocketConnection", "TcpConnection", "UnixConnection", "connection_for"]
+
+
+class Socket(Protocol):
+    """What a connection uses of its `Gio.Socket` (typed here so this module need not import it)."""
+
+    def close(self) -> bool: ...
+    def connect(self, address: SocketAddress, cancellable: Cancellable | None = None) -> bool: ...
+    def get_family(self) -> SocketFamily: ...
+    def get_socket_type(self) -> SocketType: ...
+    def get_protocol(self) -> _Protocol | int: ...
+    def get_local_address(self) -> SocketAddress: ...
+    def get_remote_address(self) -> SocketAddress: ...
+    def is_connected(self) -> bool: ...
+    def is_closed(self) -> bool: ...
+    def shutdown(self, shutdown_read: bool, shutdown_write: bool) -> bool: ...
+    def receive_with_blocking(self, blocking: bool, cancellable: Cancellable | None = None,
+                              size: int = 65536, buffer: Any = None) -> Any: ...
+    def get_option(self, level: int, optname: int) -> Any: ...
+    def set_option(self, level: int, optname: int, value: int) -> bool: ...
+    def get_credentials(self) -> Credentials: ...
+    def send_message(self, address: SocketAddress | None, vectors: Any, messages: Any, flags: int,
+                     cancellable: Cancellable | None = None) -> int: ...
+    def receive_message(self, vectors: Any, flags: int,
+                        cancellable: Cancellable | None = None) -> ReceiveMessageResult: ...
 
 
 class SocketConnection(Object):
@@ -30,9 +56,7 @@ class SocketConnection(Object):
     _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {"socket": ("get_socket", None)}
 
     def __init__(self, socket: Socket) -> None:
-        from ._socket import Socket
-
-        if not isinstance(socket, Socket):
+        if not isinstance(socket, SocketBase):
             raise TypeError(f"socket must be a Gio.Socket, not {type(socket).__name__}")
         self._socket = socket
         self._closed = False
@@ -191,7 +215,7 @@ def _close(fds: list[int]) -> None:
             pass
 
 
-def connection_for(socket: Socket) -> Any:
+def connection_for(socket: Socket) -> SocketConnection:
     """GLib's connection factory: the class registered for the socket's family, type and protocol."""
     family, kind, protocol = socket.get_family(), socket.get_socket_type(), socket.get_protocol()
     if kind == SocketType.STREAM:

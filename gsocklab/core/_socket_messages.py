@@ -16,8 +16,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from ._args import check_cancellable, int_arg, os_sockaddr
-from ._enums import IOCondition, IOErrorEnum, PollableReturn, SocketFamily, SocketType
+from ._args import check_cancellable, cint_arg, int_arg, os_sockaddr
+from ._enums import IOCondition, IOErrorEnum, PollableReturn, SocketType
 from ._errors import Error, from_errno, from_oserror, new_io_error
 from ._gobject import Object
 from ._messages import InputMessage, OutputMessage, input_vectors, output_vectors
@@ -37,6 +37,7 @@ from ._mmsg import (
     parse_cmsgs,
 )
 from ._results import ReceiveMessageResult
+from ._socket_base import SocketBase, in_flight, remember
 
 if TYPE_CHECKING:
     from ._address import SocketAddress
@@ -51,6 +52,21 @@ _MSG_CMSG_CLOEXEC = int(getattr(_socket, "MSG_CMSG_CLOEXEC", 0))
 _new_tuple = tuple.__new__
 
 
+def _checkout(free: list[Any]) -> Any:
+    """Take the batch kept for reuse, if any (``list.pop`` is atomic: two threads never get one batch)."""
+    try:
+        return free.pop()
+    except IndexError:
+        return None
+
+
+def _checkin(free: list[Any], batch: Any) -> None:
+    """Keep ``batch`` for the next call (one is kept; a batch made by a concurrent call is dropped)."""
+    if not free:
+        free.append(batch)
+    del free[1:]
+
+
 def _message_list(messages: object, kind: type) -> list[Any]:
     if isinstance(messages, list):
         return messages
@@ -59,25 +75,10 @@ def _message_list(messages: object, kind: type) -> list[Any]:
     raise TypeError(f"messages must be a list of Gio.{kind.__name__}, not {type(messages).__name__}")
 
 
-class SocketMessagesMixin(Object):
+class SocketMessagesMixin(SocketBase):
     """``send_message``, ``receive_message``, ``send_messages`` and ``receive_messages``."""
 
     if TYPE_CHECKING:
-        _usable: bool
-        _blocking: bool
-        _family: SocketFamily
-        _type: SocketType
-        _sock: Any
-        _out_batch: OutputBatch | None
-        _in_batch: InputBatch | None
-        _raw_address_cache: dict[bytes, SocketAddress | None]
-
-        def _check_io(self, cancellable: Cancellable | None) -> None: ...
-        def _block(self, condition: int, timeout_us: int, start: float, cancellable: Cancellable | None) -> None: ...
-        def _io(self, condition: int, timeout_us: int, cancellable: Cancellable | None,
-                prefix: str, call: Any, *args: Any) -> Any: ...
-        def _retry(self, condition: int, timeout_us: int, cancellable: Cancellable | None,
-                   prefix: str, call: Any, *args: Any) -> Any: ...
         def _source_address(self, source: Any) -> SocketAddress | None: ...
         def _sendmsg(self, buffers: list[Any], ancdata: list[Any], flags: int, native: Any) -> int: ...
         def _recvmsg_into(self, buffers: list[Any], ancbufsize: int, flags: int) -> Any: ...
@@ -85,13 +86,14 @@ class SocketMessagesMixin(Object):
 
     # -- one message ----------------------------------------------------------------------
 
+    @in_flight
     def _send_message(self, address: SocketAddress | None, vectors: Any, messages: Any, flags: int,
                       timeout_us: int, cancellable: Cancellable | None) -> int | None:
         """``g_socket_send_message_with_timeout``; ``None`` when it would block and may not wait."""
         vecs = output_vectors(vectors)
         if sum(v.size for v in vecs) > sys.maxsize:
             raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, "Unable to send message: Message vectors too large")
-        flags = int_arg(flags, "flags")
+        flags = cint_arg(flags, "flags")
         check_cancellable(cancellable)
         if not self._usable or cancellable is not None:
             self._check_io(cancellable)
@@ -139,6 +141,11 @@ class SocketMessagesMixin(Object):
         waits as long as the socket timeout allows; a positive value is a deadline for the
         whole call (``TIMED_OUT``). Success is ``(OK, n)``; errors raise.
         """
+        return self._send_message_with_timeout(address, vectors, messages, flags, timeout_us, cancellable)
+
+    def _send_message_with_timeout(self, address: SocketAddress | None, vectors: Any,
+                                   messages: list[SocketControlMessage] | None, flags: int, timeout_us: int,
+                                   cancellable: Cancellable | None = None) -> tuple[PollableReturn, int]:
         timeout_us = int_arg(timeout_us, "timeout_us")
         sent = self._send_message(address, vectors, messages, flags, timeout_us, cancellable)
         if sent is None:
@@ -154,8 +161,12 @@ class SocketMessagesMixin(Object):
         fit; on Linux ``MSG_CMSG_CLOEXEC`` too). Received descriptors are close-on-exec.
         Modes as ``receive()``; errors "Error receiving message: …".
         """
+        return self._receive_message(vectors, flags, cancellable)
+
+    @in_flight
+    def _receive_message(self, vectors: Any, flags: int, cancellable: Cancellable | None) -> ReceiveMessageResult:
         vecs = input_vectors(vectors)
-        flags = int_arg(flags, "flags")
+        flags = cint_arg(flags, "flags")
         check_cancellable(cancellable)
         if not self._usable or cancellable is not None:
             self._check_io(cancellable)
@@ -204,12 +215,13 @@ class SocketMessagesMixin(Object):
                          cancellable: Cancellable | None) -> tuple[list[Any], int]:
         """The checks every batched call makes first (GLib: socket, timeout flag, cancellable)."""
         messages = _message_list(messages, kind)
-        flags = int_arg(flags, "flags")
+        flags = cint_arg(flags, "flags")
         check_cancellable(cancellable)
         if not self._usable or cancellable is not None:
             self._check_io(cancellable)
         return messages, flags
 
+    @in_flight
     def _send_messages(self, messages: Any, flags: int, timeout_us: int, cancellable: Cancellable | None) -> int:
         """``g_socket_send_messages_with_timeout``."""
         messages, flags = self._batch_arguments(messages, OutputMessage, flags, cancellable)
@@ -217,16 +229,19 @@ class SocketMessagesMixin(Object):
             return 0
         if SENDMMSG is None:
             return self._send_messages_one_by_one(messages, flags, timeout_us, cancellable)
-        batch = self._out_batch
+        batch = _checkout(self._out_batches)  # each thread its own batch: the kernel writes into it
         if batch is None or not batch.matches(messages):
             try:
                 batch = OutputBatch(messages, self._family, mapped_ok=True)
             except OSError as exc:
                 raise from_oserror(exc, _MESSAGE_OUT) from exc
-            self._out_batch = batch
-        sent = self._batch_loop(SENDMMSG, batch.base, min(len(messages), IOV_MAX), flags, timeout_us,
-                                cancellable, _OUT, _MESSAGE_OUT)
-        for message, length in zip(messages, batch.column(MSG_LEN_OFFSET, sent)):
+        try:
+            sent = self._batch_loop(SENDMMSG, batch.base, min(len(messages), IOV_MAX), flags, timeout_us,
+                                    cancellable, _OUT, _MESSAGE_OUT)
+            lengths = batch.column(MSG_LEN_OFFSET, sent)
+        finally:
+            _checkin(self._out_batches, batch)
+        for message, length in zip(messages, lengths):
             message.bytes_sent = length
         return sent
 
@@ -260,6 +275,7 @@ class SocketMessagesMixin(Object):
         """
         return self._send_messages(messages, flags, -1 if self._blocking else 0, cancellable)
 
+    @in_flight
     def _receive_messages(self, messages: Any, flags: int, timeout_us: int, cancellable: Cancellable | None) -> int:
         """``g_socket_receive_messages_with_timeout``."""
         messages, flags = self._batch_arguments(messages, InputMessage, flags, cancellable)
@@ -268,13 +284,17 @@ class SocketMessagesMixin(Object):
         if RECVMMSG is None:
             return self._receive_messages_one_by_one(messages, flags, timeout_us, cancellable)
         count = min(len(messages), IOV_MAX)
-        batch = self._in_batch
+        batch = _checkout(self._in_batches)  # each thread its own batch: the kernel writes into it
         if batch is None or not batch.matches(messages):
-            batch = self._in_batch = InputBatch(messages)
+            batch = InputBatch(messages)
         else:
             batch.rearm(count)
-        got = self._batch_loop(RECVMMSG, batch.base, count, flags | _MSG_CMSG_CLOEXEC, timeout_us,
-                               cancellable, _IN, _MESSAGE_IN)
+        try:
+            got = self._batch_loop(RECVMMSG, batch.base, count, flags | _MSG_CMSG_CLOEXEC, timeout_us,
+                                   cancellable, _IN, _MESSAGE_IN)
+        except BaseException:
+            _checkin(self._in_batches, batch)
+            raise
         lengths = batch.column(MSG_LEN_OFFSET, got)
         all_flags = batch.column(MSG_FLAGS_OFFSET, got)
         namelens = batch.column(MSG_NAMELEN_OFFSET, got)
@@ -296,6 +316,7 @@ class SocketMessagesMixin(Object):
                 offset += SOCKADDR_STORAGE
         if batch.controls:
             self._fill_control_messages(messages, batch, got)
+        _checkin(self._in_batches, batch)  # read out: another call may reuse it now
         return got
 
     def _raw_address(self, raw: bytes) -> SocketAddress | None:
@@ -304,9 +325,7 @@ class SocketMessagesMixin(Object):
         address = cache.get(raw)
         if address is None:
             address = self._source_address(decode_sockaddr(raw))
-            if len(cache) >= 8:
-                del cache[next(iter(cache))]
-            cache[raw] = address
+            remember(cache, raw, address)
         return address
 
     @staticmethod

@@ -13,14 +13,14 @@ import errno
 import itertools
 import socket as _socket
 import struct
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ._address import InetAddress
 from ._args import bool_arg, uint_arg
 from ._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ._errors import Error, from_errno, new_io_error
-from ._gobject import Object
 from ._observe import address_text
+from ._socket_base import SocketBase
 
 if TYPE_CHECKING:
     from ._address import SocketAddress
@@ -81,7 +81,7 @@ def default_label(family: SocketFamily, kind: SocketType) -> str:
     return f"{name}#{next(_labels)}"
 
 
-class SocketOptionsMixin(Object):
+class SocketOptionsMixin(SocketBase):
     """`Socket`'s state getters, property getters and setters, and multicast group membership."""
 
     _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {
@@ -112,33 +112,11 @@ class SocketOptionsMixin(Object):
         except Error:
             return None
 
-    def connection_factory_create_connection(self) -> Any:
-        """Wrap the socket in the fitting ``SocketConnection`` (``TcpConnection``, ``UnixConnection``)."""
-        from ._connection import connection_for
-
-        return connection_for(self)  # type: ignore[arg-type]
-
-
     if TYPE_CHECKING:
-        _family: SocketFamily
-        _type: SocketType
-        _blocking: bool
-        _timeout: int
-        _listen_backlog: int
-        _keepalive: bool
-        _listening: bool
-        _fd: int
-        _protocol: int
-        _closed: bool
-        _connected_read: bool
-        _connected_write: bool
-        _label: str
-
         def get_option(self, level: int, optname: int) -> OptionResult: ...
         def set_option(self, level: int, optname: int, value: int) -> bool: ...
         def _setsockopt_bytes(self, level: int, optname: int, value: bytes, prefix: str) -> None: ...
         def _ioctl(self, request: int, arg: bytes) -> bytes: ...
-        def _check_socket(self) -> Any: ...
         def get_local_address(self) -> SocketAddress: ...
         def get_remote_address(self) -> SocketAddress: ...
 

@@ -17,6 +17,7 @@ Every I/O method documents its modes in GLib's terms:
 
 from __future__ import annotations
 
+import _socket as _csocket
 import ctypes
 import errno
 import fcntl
@@ -24,24 +25,25 @@ import os
 import signal
 import socket as _socket
 import termios
-import time
 from time import monotonic
 from typing import Any, ClassVar
 
 from ._address import SocketAddress, address_from_sockaddr
 from ._args import UINT_MAX, check_cancellable, data_arg, enum_arg, int_arg, os_sockaddr, size_arg, writable_view
 from ._cancellable import Cancellable
+from ._connection import SocketConnection, connection_for
 from ._credentials import UCRED, Credentials
 from ._enums import IOCondition, IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ._errors import Error, from_errno, from_oserror, new_io_error
-from ._mmsg import RECVMMSG, InputBatch, OutputBatch
+from ._mmsg import RECVMMSG
 from ._observe import lane_failed, peer_of, plain_class, report, watch_new
 from ._results import OptionResult, ReceiveFromResult, ReceiveResult
+from ._socket_base import CALL, in_flight, remember
 from ._socket_messages import DatagramBased, SocketMessagesMixin
 from ._socket_options import SocketOptionsMixin, default_label
 from ._socket_wait import SocketWaitMixin
-from ._source import AsyncSocketMixin, SocketSource
-from ._wait import ConditionPoller
+from ._source import AsyncSocketMixin
+from ._wait import closed_error
 
 __all__ = ["Socket"]
 
@@ -59,12 +61,28 @@ _PROTOCOL_FOR_TYPE = {
     SocketType.DATAGRAM: SocketProtocol.UDP,
     SocketType.SEQPACKET: SocketProtocol.SCTP,
 }
-_ADDRESS_CACHE_SIZE = 8
 _PEEK_SIZE = 65536
 _new_tuple = tuple.__new__
 _DATA_IN, _MESSAGE_IN = "Error receiving data: ", "Error receiving message: "
 _DATA_OUT, _MESSAGE_OUT = "Error sending data: ", "Error sending message: "
 _IN, _OUT = IOCondition.IN, IOCondition.OUT
+
+
+class _OSSocket(_socket.socket):
+    """The OS socket of a `Socket`: a stdlib socket that a garbage collection closes quietly.
+
+    A `Socket` collected in a reference cycle may see its OS socket finalized first; the
+    stdlib one would then warn ``ResourceWarning: unclosed <socket.socket …>`` about a
+    socket its owner was about to close anyway.
+    """
+
+    __slots__ = ()
+
+    def __del__(self) -> None:
+        try:
+            _csocket.socket.close(self)  # the C close: also safe on a half-constructed socket
+        except OSError:
+            pass
 
 
 def _ignore_sigpipe() -> None:
@@ -93,58 +111,15 @@ class Socket(  # type: ignore[misc]
     descriptor when it is collected.
     """
 
-    # Slots keep attribute access fast and let `gsocklab._observe` switch the class of a
-    # socket without turning its attributes into a dict. The mixins have no slots, so
-    # sockets still take attributes of the caller's own, as PyGObject's do.
-    __slots__ = (
-        "_address_cache", "_blocking", "_closed", "_connect_pending", "_connected_read",
-        "_connected_write", "_construct_error", "_family", "_fd", "_in_batch", "_inited", "_keepalive", "_label",
-        "_lane", "_last_revents", "_last_source", "_last_source_address", "_last_to", "_last_to_native",
-        "_listen_backlog", "_listening", "_observers", "_out_batch", "_own_observers", "_poller", "_protocol",
-        "_raw_address_cache", "_remote_address", "_sock", "_sources", "_timed_out", "_timeout", "_type", "_usable",
-        "_waited",
-    )
+    __slots__ = ()  # the slots are SocketBase's
     _CONSTRUCT_ONLY = frozenset({"family", "type", "protocol", "fd"})
     _sigpipe_ignored: ClassVar[bool] = False
-
-    _sock: _socket.socket | None
-    _family: SocketFamily
-    _type: SocketType
-    _protocol: int
 
     def __init__(self, **properties: Any) -> None:
         """GObject-style construction; call ``init(None)`` before use (as in GLib)."""
         if not Socket._sigpipe_ignored:
             _ignore_sigpipe()
-        self._sock = None
-        self._fd = -1
-        self._poller: ConditionPoller | None = None
-        self._inited = False
-        self._construct_error: Error | None = None
-        self._closed = False
-        self._usable = False  # inited, constructed, open and no pending source timeout
-        self._listening = False
-        self._timed_out = False
-        self._connect_pending = False
-        self._connected_read = self._connected_write = False
-        self._remote_address: SocketAddress | None = None
-        self._blocking = True
-        self._timeout = 0
-        self._listen_backlog = 10
-        self._keepalive = False
-        self._address_cache: dict[Any, SocketAddress | None] = {}
-        self._last_to: SocketAddress | None = None
-        self._last_source: Any = ()  # never equal to a sockaddr
-        self._raw_address_cache: dict[bytes, SocketAddress | None] = {}
-        self._out_batch: OutputBatch | None = None
-        self._sources: set[SocketSource] = set()
-        self._observers: tuple[Any, ...] = ()
-        self._lane: Any = None  # the fast lane of its only observer (gsocklab._observe.Lane)
-        self._waited = 0.0  # seconds spent waiting in the current call, for observers
-        self._last_revents = 0
-        self._in_batch: InputBatch | None = None
-        self._last_source_address: SocketAddress | None = None
-        self._last_to_native: Any = None
+        self._init_state()
         unknown = set(properties) - set(self._PROPERTIES)
         if unknown:
             raise TypeError(f"Gio.Socket has no property {sorted(unknown)[0]!r}")
@@ -206,9 +181,16 @@ class Socket(  # type: ignore[misc]
         return True
 
     def __del__(self) -> None:
-        sock = getattr(self, "_sock", None)
+        # Nobody can be in a call of a socket being collected: close at once, quietly (the
+        # descriptor may have been closed by another owner already, e.g. after new_from_fd).
+        sock, wake = getattr(self, "_sock", None), getattr(self, "_wake", None)
+        if wake is not None:
+            wake.close()
         if sock is not None:
-            sock.close()
+            try:
+                sock.close()
+            except OSError:
+                pass
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"fd={self._fd}"
@@ -233,11 +215,11 @@ class Socket(  # type: ignore[misc]
         os_type = _OS_TYPE[self._type]
         try:
             try:
-                sock = _socket.socket(self._family, os_type | _CLOEXEC_NONBLOCK, self._protocol)
+                sock = _OSSocket(self._family, os_type | _CLOEXEC_NONBLOCK, self._protocol)
             except OSError as exc:
                 if exc.errno not in (errno.EINVAL, errno.EPROTOTYPE):
                     raise
-                sock = _socket.socket(self._family, os_type, self._protocol)
+                sock = _OSSocket(self._family, os_type, self._protocol)
                 sock.set_inheritable(False)
             sock.setblocking(False)
         except OSError as exc:
@@ -253,7 +235,7 @@ class Socket(  # type: ignore[misc]
     def _adopt(self, fd: int) -> None:
         """``g_socket_details_from_fd``: learn family, type and state from a descriptor."""
         try:
-            sock = _socket.socket(fileno=fd)
+            sock = _OSSocket(fileno=fd)
         except OSError as exc:
             self._construct_error = from_oserror(exc, "creating GSocket from fd: ")
             self._fd = fd  # GLib's finalize closes the caller's fd even on failure
@@ -290,7 +272,6 @@ class Socket(  # type: ignore[misc]
     def _attach(self, sock: _socket.socket) -> None:
         self._sock = sock
         self._fd = sock.fileno()
-        self._poller = ConditionPoller(self._fd)
 
     def _release_fd(self) -> None:
         """Close the descriptor of a socket whose construction failed."""
@@ -301,10 +282,11 @@ class Socket(  # type: ignore[misc]
                 os.close(self._fd)
             except OSError:
                 pass
-        self._sock, self._fd, self._poller, self._closed, self._usable = None, -1, None, True, False
+        self._sock, self._fd, self._closed, self._usable = None, -1, True, False
 
     # -- connection establishment ---------------------------------------------------------
 
+    @in_flight
     def bind(self, address: SocketAddress, allow_reuse: bool) -> bool:
         """Bind to ``address``; ``allow_reuse`` sets ``SO_REUSEADDR`` (and ``SO_REUSEPORT`` for UDP).
 
@@ -330,6 +312,7 @@ class Socket(  # type: ignore[misc]
             raise from_oserror(exc, f"Error binding to address {address._error_string()}: ") from exc
         return True
 
+    @in_flight
     def listen(self) -> bool:
         """Listen for connections with the ``listen_backlog`` (default 10).
 
@@ -350,17 +333,18 @@ class Socket(  # type: ignore[misc]
         Blocking: waits for a connection (``TIMED_OUT`` after the socket timeout).
         Non-blocking: ``WOULD_BLOCK`` when none is pending. Cancelled: ``CANCELLED``, checked
         first, also in non-blocking mode (GLib >= 2.86). Errors: "Error accepting connection:
-        Invalid argument" on a socket that is not listening.
+        Invalid argument" on a socket that is not listening. Closed meanwhile, from any
+        thread: ``CLOSED``.
         """
         return self._accept(cancellable, self._blocking)
 
+    @in_flight
     def _accept(self, cancellable: Cancellable | None, blocking: bool) -> Socket:
         self._check_io(cancellable)
-        sock = self._sock
-        assert sock is not None
+        sock = self._check_socket()
         while True:
             try:
-                new_sock, _ = sock.accept()
+                new_fd, _ = sock._accept()  # type: ignore[attr-defined]  # the fd alone: no stdlib socket to detach
                 break
             except BlockingIOError:
                 if not blocking:
@@ -368,7 +352,9 @@ class Socket(  # type: ignore[misc]
             except OSError as exc:
                 raise from_oserror(exc, "Error accepting connection: ") from exc
             self._wait(_IN, -1, cancellable)
-        accepted: Socket = plain_class(type(self))(fd=new_sock.detach())
+            if self._closed:
+                raise closed_error()
+        accepted: Socket = plain_class(type(self))(fd=new_fd)
         accepted._inited = True
         accepted._usable = True
         accepted._protocol = self._protocol
@@ -380,8 +366,13 @@ class Socket(  # type: ignore[misc]
         Blocking: waits for the connection (``TIMED_OUT``, ``CANCELLED``, or the OS error,
         e.g. ``CONNECTION_REFUSED`` "Connection refused"). Non-blocking: fails ``PENDING``
         "Connection in progress"; wait for ``OUT`` and call ``check_connect_result()``.
-        Cancelled beforehand: ``CANCELLED`` before any system call (GLib >= 2.86).
+        Cancelled beforehand: ``CANCELLED`` before any system call (GLib >= 2.86). Closed
+        meanwhile, from any thread: ``CLOSED``.
         """
+        return self._connect(address, cancellable)
+
+    @in_flight
+    def _connect(self, address: SocketAddress, cancellable: Cancellable | None) -> bool:
         sock = self._check_socket()
         try:
             native = os_sockaddr(self._family, address, mapped_ok=self._type == SocketType.DATAGRAM)
@@ -403,16 +394,21 @@ class Socket(  # type: ignore[misc]
             self._connect_pending = True
             raise new_io_error(IOErrorEnum.PENDING, "Connection in progress")
         self._wait(_OUT, -1, cancellable)
-        return self.check_connect_result()
+        if self._closed:
+            raise closed_error()
+        return self._check_connect_result()
 
     def check_connect_result(self) -> bool:
         """Finish a non-blocking ``connect``: ``True`` once connected, or raise its error.
 
         As in GLib, a socket whose ``SO_ERROR`` is clear counts as connected afterwards.
         """
+        return self._check_connect_result()
+
+    @in_flight
+    def _check_connect_result(self) -> bool:
         self._check_io(None)
-        sock = self._sock
-        assert sock is not None
+        sock = self._check_socket()
         try:
             value = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR)
         except OSError as exc:
@@ -425,54 +421,40 @@ class Socket(  # type: ignore[misc]
 
     # -- receiving ------------------------------------------------------------------------
 
-    def _io(self, condition: int, timeout_us: int, cancellable: Cancellable | None,
-            prefix: str, call: Any, *args: Any) -> Any:
-        """Try ``call(*args)`` once and, if the socket is not ready, wait and retry (GLib's loop)."""
-        try:
-            return call(*args)
-        except BlockingIOError:
-            return self._retry(condition, timeout_us, cancellable, prefix, call, *args)
-        except OSError as exc:
-            raise from_oserror(exc, prefix) from exc
-
-    def _retry(self, condition: int, timeout_us: int, cancellable: Cancellable | None,
-               prefix: str, call: Any, *args: Any) -> Any:
-        """The waiting loop after a call found the socket not ready (``EAGAIN``)."""
-        start = time.monotonic() if timeout_us > 0 else 0.0
-        while True:
-            self._block(condition, timeout_us, start, cancellable)
-            try:
-                return call(*args)
-            except BlockingIOError:
-                continue
-            except OSError as exc:
-                raise from_oserror(exc, prefix) from exc
-
     def _receive(self, size: int, buffer: Any, timeout_us: int | None, cancellable: Cancellable | None) -> Any:
         """``receive`` in every mode; ``timeout_us`` None means the socket's own mode."""
-        if not self._usable or cancellable is not None:
-            self._check_io(cancellable)
-        sock = self._sock
-        try:  # the hot path: one system call, arguments checked only if it objects
+        users = self._users  # in flight (see gsocklab.core._socket_base), written out: a hot path
+        users.append(None)
+        try:
+            if not self._usable or cancellable is not None:
+                self._check_io(cancellable)
+            sock = self._sock
+            try:  # the hot path: one system call, arguments checked only if it objects
+                if buffer is None:
+                    data = sock.recv(size)  # type: ignore[union-attr]
+                    return _new_tuple(ReceiveResult, (len(data), data))
+                if size:  # recv_into() takes 0 to mean "the whole buffer"
+                    return _new_tuple(ReceiveResult, (sock.recv_into(buffer, size), buffer))  # type: ignore[union-attr]
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                raise from_oserror(exc, _DATA_IN) from exc
+            except (TypeError, ValueError):
+                pass  # a bad argument, or a size beyond the buffer: sorted out below
+            if timeout_us is None:
+                timeout_us = -1 if self._blocking else 0
             if buffer is None:
-                data = sock.recv(size)  # type: ignore[union-attr]
+                data = self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recv, size_arg(size))  # type: ignore[union-attr]
                 return _new_tuple(ReceiveResult, (len(data), data))
-            return _new_tuple(ReceiveResult, (sock.recv_into(buffer, size), buffer))  # type: ignore[union-attr]
-        except BlockingIOError:
-            pass
-        except OSError as exc:
-            raise from_oserror(exc, _DATA_IN) from exc
-        except (TypeError, ValueError):
-            pass  # a bad argument, or a size beyond the buffer: sorted out below
-        if timeout_us is None:
-            timeout_us = -1 if self._blocking else 0
-        if buffer is None:
-            data = self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recv, size_arg(size))  # type: ignore[union-attr]
-            return _new_tuple(ReceiveResult, (len(data), data))
-        view = writable_view(buffer)
-        nbytes = min(size_arg(size), view.nbytes)
-        count = self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recv_into, view, nbytes)  # type: ignore[union-attr]
-        return _new_tuple(ReceiveResult, (count, buffer))
+            view = writable_view(buffer)
+            nbytes = min(size_arg(size), view.nbytes)
+            count = self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recv_into,  # type: ignore[union-attr]
+                             view[:nbytes], nbytes)
+            return _new_tuple(ReceiveResult, (count, buffer))
+        finally:
+            users.pop()
+            if self._closed:
+                self._reap()
 
     def receive(self, cancellable: Cancellable | None = None, size: int = 65536,
                 buffer: Any = None) -> ReceiveResult:
@@ -481,9 +463,10 @@ class Socket(  # type: ignore[misc]
         Datagram sockets read one datagram (the part beyond ``size`` is discarded); stream
         sockets up to ``size`` bytes; ``count`` 0 means end of stream (or an empty datagram).
         Pass a writable ``buffer`` (``bytearray``, ``memoryview``) to receive into it instead
-        of a new ``bytes``. Blocking (the socket's mode): waits; ``TIMED_OUT`` after the
+        of a new ``bytes``; ``size`` 0 reads nothing (a datagram is consumed, as by
+        ``recv(fd, buf, 0)``). Blocking (the socket's mode): waits; ``TIMED_OUT`` after the
         socket timeout of inactivity. Non-blocking: ``WOULD_BLOCK``. Cancelled: ``CANCELLED``.
-        Errors: "Error receiving data: …".
+        Closed meanwhile, from any thread: ``CLOSED``. Errors: "Error receiving data: …".
         """
         return self._receive(size, buffer, None, cancellable)  # type: ignore[no-any-return]
 
@@ -506,14 +489,14 @@ class Socket(  # type: ignore[misc]
 
     def _source_address(self, source: Any) -> SocketAddress | None:
         """GLib's receive-address cache: an identical source gives the same address object."""
-        cache = self._address_cache
-        address = cache.get(source) if source is not None else None
-        if address is None and source is not None:
-            address = address_from_sockaddr(self._family, source)
-            if len(cache) >= _ADDRESS_CACHE_SIZE:
-                del cache[next(iter(cache))]
-            cache[source] = address
-        self._last_source, self._last_source_address = source, address
+        address = None
+        if source is not None:
+            cache = self._address_cache
+            address = cache.get(source)
+            if address is None:
+                address = address_from_sockaddr(self._family, source)
+                remember(cache, source, address)
+        self._last_source = (source, address)  # one attribute: threads never see half of it
         return address
 
     def receive_from(self, cancellable: Cancellable | None = None, size: int = 65536) -> ReceiveFromResult:
@@ -523,12 +506,14 @@ class Socket(  # type: ignore[misc]
         errors as ``receive()``, with the prefix "Error receiving message: ".
         """
         # The hot path of datagram loops, kept flat on purpose. While a recorder observes
-        # the socket alone, the call is staged into its lane right here (`gsocklab._observe`):
+        # the socket alone, the call is staged into its lane right here (`gsocklab.core._observe`):
         # a wrapper would cost a Python call more.
         lane = self._lane
         if lane is not None:
-            self._waited = 0.0
+            waited = CALL.waited
             t0 = monotonic()
+        users = self._users  # in flight (see gsocklab.core._socket_base)
+        users.append(None)
         try:
             if not self._usable or cancellable is not None:
                 self._check_io(cancellable)
@@ -545,9 +530,14 @@ class Socket(  # type: ignore[misc]
                 raise
         except Error as error:
             if lane is not None:
-                report(self, "receive_from", t0, self._waited, None, None, None, error, None)
+                report(self, "receive_from", t0, CALL.waited - waited, None, None, None, error, None)
             raise
-        address = self._last_source_address if source == self._last_source else self._source_address(source)
+        finally:
+            users.pop()
+            if self._closed:
+                self._reap()
+        last = self._last_source
+        address = last[1] if source == last[0] else self._source_address(source)
         count = len(data)
         if lane is not None:
             stage, threads, thread_code, cap = lane
@@ -556,7 +546,7 @@ class Socket(  # type: ignore[misc]
                     thread = threads.code
                 except AttributeError:
                     thread = thread_code()
-                stage((t0, monotonic(), self._waited, count, self, "receive_from", thread, address,
+                stage((t0, monotonic(), CALL.waited - waited, count, self, "receive_from", thread, address,
                        data if count <= cap else data[:cap] if cap else None, None))
             except Exception:
                 lane_failed(self)
@@ -572,30 +562,41 @@ class Socket(  # type: ignore[misc]
         size, timeout_us = int_arg(size, "size"), int_arg(timeout_us, "timeout_us")
         if size < 0:
             raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"size must not be negative, got {size}")
-        if not self._usable or cancellable is not None:
-            self._check_io(cancellable)
-        data, source = self._io(_IN, timeout_us, cancellable, _MESSAGE_IN, self._sock.recvfrom, size)  # type: ignore[union-attr]
+        return self._receive_bytes_from(size, timeout_us, cancellable)
+
+    @in_flight
+    def _receive_bytes_from(self, size: int, timeout_us: int,
+                            cancellable: Cancellable | None) -> tuple[bytes, SocketAddress | None]:
+        self._check_io(cancellable)
+        data, source = self._io(_IN, timeout_us, cancellable, _MESSAGE_IN, self._check_socket().recvfrom, size)
         return data, self._source_address(source)
 
     # -- sending --------------------------------------------------------------------------
 
     def _send(self, buffer: Any, timeout_us: int | None, cancellable: Cancellable | None) -> int:
         """``send`` in every mode; ``timeout_us`` None means the socket's own mode."""
-        if not self._usable or cancellable is not None:
-            self._check_io(cancellable)
-        sock = self._sock
+        users = self._users  # in flight (see gsocklab.core._socket_base), written out: a hot path
+        users.append(None)
         try:
-            return sock.send(buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
-        except BlockingIOError:
-            pass
-        except OSError as exc:
-            raise from_oserror(exc, _DATA_OUT) from exc
-        except TypeError:
-            return self._send(data_arg(buffer), timeout_us, None)
-        if timeout_us is None:
-            timeout_us = -1 if self._blocking else 0
-        return self._retry(  # type: ignore[no-any-return]
-            _OUT, timeout_us, cancellable, _DATA_OUT, sock.send, buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
+            if not self._usable or cancellable is not None:
+                self._check_io(cancellable)
+            sock = self._sock
+            try:
+                return sock.send(buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                raise from_oserror(exc, _DATA_OUT) from exc
+            except (TypeError, BufferError):
+                buffer = data_arg(buffer)  # a list of ints as bytes; else a TypeError naming the parameter
+            if timeout_us is None:
+                timeout_us = -1 if self._blocking else 0
+            return self._io(  # type: ignore[no-any-return]
+                _OUT, timeout_us, cancellable, _DATA_OUT, sock.send, buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
+        finally:
+            users.pop()
+            if self._closed:
+                self._reap()
 
     def send(self, buffer: Any, cancellable: Cancellable | None = None) -> int:
         """Send ``buffer`` (bytes-like or a list of ints) to the connected peer; return the count sent.
@@ -621,14 +622,17 @@ class Socket(  # type: ignore[misc]
         """
         lane = self._lane  # staged here, as in receive_from
         if lane is not None:
-            self._waited = 0.0
+            waited = CALL.waited
             t0 = monotonic()
+        users = self._users  # in flight (see gsocklab.core._socket_base)
+        users.append(None)
         try:
             if not self._usable or cancellable is not None:
                 self._check_io(cancellable)
             sock = self._sock
-            if address is self._last_to and address is not None:
-                native = self._last_to_native
+            last = self._last_to  # one attribute: threads never see half of it
+            if address is last[0] and address is not None:
+                native = last[1]
             elif address is None:
                 native = None
             else:
@@ -636,30 +640,32 @@ class Socket(  # type: ignore[misc]
                     native = os_sockaddr(self._family, address, mapped_ok=True)
                 except OSError as exc:
                     raise from_oserror(exc, _MESSAGE_OUT) from exc
-                self._last_to, self._last_to_native = address, native
+                self._last_to = (address, native)
             try:
                 if native is None:
                     sent: int = sock.send(buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
                 else:
                     sent = sock.sendto(buffer, MSG_NOSIGNAL, native)  # type: ignore[union-attr]
-            except BlockingIOError:
+            except (BlockingIOError, TypeError, BufferError) as exc:
+                if not isinstance(exc, BlockingIOError):
+                    buffer = data_arg(buffer)  # a list of ints as bytes; else a TypeError naming the parameter
                 call, args = ((sock.send, (buffer, MSG_NOSIGNAL)) if native is None  # type: ignore[union-attr]
                               else (sock.sendto, (buffer, MSG_NOSIGNAL, native)))  # type: ignore[union-attr]
-                sent = self._retry(_OUT, -1 if self._blocking else 0, cancellable, _MESSAGE_OUT, call, *args)
+                sent = self._io(_OUT, -1 if self._blocking else 0, cancellable, _MESSAGE_OUT, call, *args)
             except OSError as exc:
                 raise from_oserror(exc, _MESSAGE_OUT) from exc
-            except TypeError:
-                sent = -1  # not a buffer: sent again below, as bytes if it is a list of ints
         except Error as error:
             if lane is not None:
-                report(self, "send_to", t0, self._waited, None, address, None, error, None)
+                report(self, "send_to", t0, CALL.waited - waited, None, address, None, error, None)
             raise
-        if sent < 0:
-            return Socket.send_to(self, address, data_arg(buffer), None)  # not through an observed wrapper again
+        finally:
+            users.pop()
+            if self._closed:
+                self._reap()
         if lane is not None:
             peer = address if address is not None else peer_of(self)
             if type(buffer) is not bytes:  # a buffer the caller may change: copied by the recorder
-                report(self, "send_to", t0, self._waited, sent, peer, buffer, None, None)
+                report(self, "send_to", t0, CALL.waited - waited, sent, peer, buffer, None, None)
                 return sent
             stage, threads, thread_code, cap = lane
             try:
@@ -667,7 +673,7 @@ class Socket(  # type: ignore[misc]
                     thread = threads.code
                 except AttributeError:
                     thread = thread_code()
-                stage((t0, monotonic(), self._waited, sent, self, "send_to", thread, peer,
+                stage((t0, monotonic(), CALL.waited - waited, sent, self, "send_to", thread, peer,
                        buffer if len(buffer) <= cap else buffer[:cap] if cap else None, None))
             except Exception:
                 lane_failed(self)
@@ -675,6 +681,7 @@ class Socket(  # type: ignore[misc]
 
     # -- teardown -------------------------------------------------------------------------
 
+    @in_flight
     def shutdown(self, shutdown_read: bool, shutdown_write: bool) -> bool:
         """Shut down reading and/or writing; ``(False, False)`` does nothing.
 
@@ -697,40 +704,49 @@ class Socket(  # type: ignore[misc]
         return True
 
     def close(self) -> bool:
-        """Close the socket; closing again is a no-op returning ``True``.
+        """Close the socket; closing again is a no-op returning ``True``. Any thread may call it.
 
-        Afterwards every I/O call fails ``CLOSED`` "Socket is already closed" and
-        ``get_fd()`` is -1.
+        Every call blocked on the socket in another thread (receive, send, accept, connect,
+        condition waits, sources and ``*_async`` calls) wakes at once and fails ``CLOSED``
+        "Socket is already closed"; GLib leaves them waiting. The OS descriptor is closed
+        once no call uses it any more, here or when the last of them returns, so its number
+        is never used after the OS may have reused it. Afterwards every I/O call fails
+        ``CLOSED`` and ``get_fd()`` is -1.
         """
         if self._closed:
             return True
-        sock = self._check_socket()
-        for source in list(self._sources):  # out of their loops before the descriptor goes
-            source._socket_closing()
+        users = self._users
+        users.append(None)  # in flight while the sources leave their loops: nobody closes the fd meanwhile
         try:
-            sock.close()
-        except OSError as exc:
-            raise from_oserror(exc, "Error closing socket: ") from exc
-        self._sock, self._fd, self._poller = None, -1, None
-        self._closed, self._usable = True, False
-        self._connected_read = self._connected_write = False
-        self._remote_address = None
-        self._last_to = self._last_to_native = None
-        self._last_source, self._last_source_address = (), None
-        self._address_cache.clear()
-        self._raw_address_cache.clear()
-        self._out_batch = self._in_batch = None
+            if not self._begin_close():
+                return True
+            for source in list(self._sources):  # out of their loops before the descriptor goes
+                source._socket_closing()
+            self._connected_read = self._connected_write = False
+            self._remote_address = None
+            self._last_to = (None, None)
+            self._last_source = ((), None)
+            self._address_cache.clear()
+            self._raw_address_cache.clear()
+            del self._out_batches[:], self._in_batches[:]
+        finally:
+            users.pop()
+        error = self._reap()
+        if error is not None:
+            raise from_oserror(error, "Error closing socket: ") from error
         return True
 
     # -- state and addresses --------------------------------------------------------------
 
+    @in_flight
     def _os_address(self, peer: bool) -> SocketAddress:
         """``getpeername``/``getsockname`` as an address, with GLib's error texts."""
         prefix = f"could not get {'remote' if peer else 'local'} address: "
         try:
-            if self._sock is None:
+            sock = self._sock
+            if self._closed or sock is None:
                 raise OSError(errno.EBADF, os.strerror(errno.EBADF))
-            name = self._sock.getpeername() if peer else self._sock.getsockname()
+            name = sock.getpeername() if peer else sock.getsockname()
         except OSError as exc:
             raise from_oserror(exc, prefix) from exc
         address = address_from_sockaddr(self._family, name)
@@ -752,12 +768,14 @@ class Socket(  # type: ignore[misc]
         Errors: "could not get remote address: Transport endpoint is not connected".
         """
         if self._connect_pending:
-            self.check_connect_result()
+            self._check_connect_result()
             self._connect_pending = False
-        if self._remote_address is None:
-            self._remote_address = self._os_address(peer=True)
-        return self._remote_address
+        address = self._remote_address
+        if address is None:
+            address = self._remote_address = self._os_address(peer=True)
+        return address
 
+    @in_flight
     def get_available_bytes(self) -> int:
         """Bytes that a ``receive`` could read now without blocking, or -1 on error.
 
@@ -781,6 +799,7 @@ class Socket(  # type: ignore[misc]
             return -1
         return int.from_bytes(raw, "little", signed=True)
 
+    @in_flight
     def get_credentials(self) -> Credentials:
         """The peer's credentials (``SO_PEERCRED``).
 
@@ -793,6 +812,10 @@ class Socket(  # type: ignore[misc]
         except OSError as exc:
             raise from_oserror(exc, "Unable to read socket credentials: ") from exc
         return Credentials._from_ucred(data)
+
+    def connection_factory_create_connection(self) -> SocketConnection:
+        """Wrap the socket in the fitting ``SocketConnection`` (``TcpConnection``, ``UnixConnection``)."""
+        return connection_for(self)
 
     # -- message system calls, for the messages mixin ------------------------------------------
 
@@ -826,6 +849,7 @@ class Socket(  # type: ignore[misc]
 
     # -- raw options, for the options mixin ------------------------------------------------
 
+    @in_flight
     def get_option(self, level: int, optname: int) -> OptionResult:
         """``getsockopt`` of an int option: ``(True, value)``; errors are the bare ``strerror``."""
         level, optname = int_arg(level, "level"), int_arg(optname, "optname")
@@ -838,6 +862,7 @@ class Socket(  # type: ignore[misc]
             raise from_oserror(exc) from exc
         return _new_tuple(OptionResult, (True, value))
 
+    @in_flight
     def set_option(self, level: int, optname: int, value: int) -> bool:
         """``setsockopt`` of an int option; errors are the bare ``strerror``."""
         level, optname = int_arg(level, "level"), int_arg(optname, "optname")
@@ -855,6 +880,7 @@ class Socket(  # type: ignore[misc]
             raise from_oserror(exc) from exc
         return True
 
+    @in_flight
     def _setsockopt_bytes(self, level: int, optname: int, value: bytes, prefix: str) -> None:
         sock = self._check_socket()
         try:
@@ -862,6 +888,7 @@ class Socket(  # type: ignore[misc]
         except OSError as exc:
             raise from_oserror(exc, prefix) from exc
 
+    @in_flight
     def _ioctl(self, request: int, arg: bytes) -> bytes:
         sock = self._check_socket()
         return fcntl.ioctl(sock.fileno(), request, arg)

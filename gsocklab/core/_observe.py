@@ -32,10 +32,11 @@ from time import monotonic
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol
 
 from ._errors import Error
+from ._socket_base import ASYNC_WAITED, CALL
 
 if TYPE_CHECKING:
     from ._address import SocketAddress
-    from ._socket import Socket
+    from ._socket_base import SocketBase as Socket
 
 __all__ = [
     "CALLS",
@@ -229,7 +230,7 @@ def _wrap(plain: type, name: str, extract: Extract) -> Callable[..., Any]:
 
     @functools.wraps(base)
     def observed(self: Any, *args: Any, **kwargs: Any) -> Any:
-        self._waited = 0.0
+        waited = CALL.waited
         t0 = monotonic()
         try:
             result = base(self, *args, **kwargs)
@@ -238,10 +239,41 @@ def _wrap(plain: type, name: str, extract: Extract) -> Callable[..., Any]:
                 nbytes, peer, payload, extra = extract(self, args, kwargs, None)
             except Exception:
                 nbytes = peer = payload = extra = None
-            report(self, name, t0, self._waited, None, peer, None, error, extra)
+            report(self, name, t0, CALL.waited - waited, None, peer, None, error, extra)
             raise
         nbytes, peer, payload, extra = extract(self, args, kwargs, result)
-        report(self, name, t0, self._waited, nbytes, peer, payload, None, extra)
+        report(self, name, t0, CALL.waited - waited, nbytes, peer, payload, None, extra)
+        return result
+
+    return observed
+
+
+def _wrap_async(plain: type, name: str, extract: Extract) -> Callable[..., Any]:
+    """An observed version of the coroutine method ``plain.<name>``: one row when it completes.
+
+    What the call awaited is summed per task (`ASYNC_WAITED`); the non-blocking attempts
+    and waits inside it are steps of this one call, never rows of their own.
+    """
+    base = getattr(plain, name)
+
+    @functools.wraps(base)
+    async def observed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        waits = [0.0]
+        token = ASYNC_WAITED.set(waits)
+        t0 = monotonic()
+        try:
+            result = await base(self, *args, **kwargs)
+        except Error as error:
+            try:
+                nbytes, peer, payload, extra = extract(self, args, kwargs, None)
+            except Exception:
+                nbytes = peer = payload = extra = None
+            report(self, name, t0, waits[0], None, peer, None, error, extra)
+            raise
+        finally:
+            ASYNC_WAITED.reset(token)
+        nbytes, peer, payload, extra = extract(self, args, kwargs, result)
+        report(self, name, t0, waits[0], nbytes, peer, payload, None, extra)
         return result
 
     return observed
@@ -274,7 +306,7 @@ def _condition(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result:
     if len(args) > 1 and isinstance(args[1], int):
         extra["timeout"] = args[1] / 1e6 if args[1] >= 0 else None
     if result is not None:
-        extra["ready"] = int(result) if not isinstance(result, bool) else sock._last_revents
+        extra["ready"] = int(result) if not isinstance(result, bool) else CALL.revents
     return None, None, None, extra
 
 
@@ -344,6 +376,12 @@ _OPS: dict[str, Extract] = {
     "set_listen_backlog": _value,
     # set_option is left out: the property setters call it, and their own rows say more.
 }
+_ASYNC_OPS: dict[str, Extract] = {
+    "receive_async": _OPS["receive"], "receive_from_async": _OPS["receive_from"],
+    "receive_messages_async": _batch, "send_async": _OPS["send"], "send_to_async": _OPS["send_to"],
+    "send_messages_async": _batch, "accept_async": _accepted,
+    "condition_wait_async": _condition, "condition_timed_wait_async": _condition,
+}
 
 
 def _fail(observer: SocketObserver) -> None:
@@ -370,35 +408,35 @@ def _fast(plain: type) -> dict[str, Any]:
     send, receive = getattr(plain, "send"), getattr(plain, "receive")  # noqa: B009
 
     def observed_send_to(self: Any, address: Any, buffer: Any, cancellable: Any = None) -> int:
-        self._waited = 0.0
+        waited = CALL.waited
         t0 = monotonic()
         try:
             sent: int = send_to(self, address, buffer, cancellable)
         except Error as error:
-            report(self, "send_to", t0, self._waited, None, address, None, error, None)
+            report(self, "send_to", t0, CALL.waited - waited, None, address, None, error, None)
             raise
-        report(self, "send_to", t0, self._waited, sent, address if address is not None else peer_of(self),
+        report(self, "send_to", t0, CALL.waited - waited, sent, address if address is not None else peer_of(self),
                buffer, None, None)
         return sent
 
     def observed_receive_from(self: Any, cancellable: Any = None, size: int = 65536) -> Any:
-        self._waited = 0.0
+        waited = CALL.waited
         t0 = monotonic()
         try:
             result = receive_from(self, cancellable, size)
         except Error as error:
-            report(self, "receive_from", t0, self._waited, None, None, None, error, None)
+            report(self, "receive_from", t0, CALL.waited - waited, None, None, None, error, None)
             raise
-        report(self, "receive_from", t0, self._waited, result[0], result[1], result[2], None, None)
+        report(self, "receive_from", t0, CALL.waited - waited, result[0], result[1], result[2], None, None)
         return result
 
     def observed_send(self: Any, buffer: Any, cancellable: Any = None) -> int:
-        self._waited = 0.0
+        waited = CALL.waited
         t0 = monotonic()
         try:
             sent: int = send(self, buffer, cancellable)
         except Error as error:
-            report(self, "send", t0, self._waited, None, peer_of(self), None, error, None)
+            report(self, "send", t0, CALL.waited - waited, None, peer_of(self), None, error, None)
             raise
         lane = self._lane
         if lane is not None and type(buffer) is bytes:
@@ -409,21 +447,21 @@ def _fast(plain: type) -> dict[str, Any]:
                 except AttributeError:
                     thread = thread_code()
                 payload = buffer[:sent]
-                stage((t0, monotonic(), self._waited, sent, self, "send", thread, peer_of(self),
+                stage((t0, monotonic(), CALL.waited - waited, sent, self, "send", thread, peer_of(self),
                        payload if sent <= cap else payload[:cap] if cap else None, None))
             except Exception:
                 lane_failed(self)
         else:
-            report(self, "send", t0, self._waited, sent, peer_of(self), buffer, None, None)
+            report(self, "send", t0, CALL.waited - waited, sent, peer_of(self), buffer, None, None)
         return sent
 
     def observed_receive(self: Any, cancellable: Any = None, size: int = 65536, buffer: Any = None) -> Any:
-        self._waited = 0.0
+        waited = CALL.waited
         t0 = monotonic()
         try:
             result = receive(self, cancellable, size, buffer)
         except Error as error:
-            report(self, "receive", t0, self._waited, None, peer_of(self), None, error, None)
+            report(self, "receive", t0, CALL.waited - waited, None, peer_of(self), None, error, None)
             raise
         count, data = result
         lane = self._lane
@@ -434,12 +472,12 @@ def _fast(plain: type) -> dict[str, Any]:
                     thread = threads.code
                 except AttributeError:
                     thread = thread_code()
-                stage((t0, monotonic(), self._waited, count, self, "receive", thread, peer_of(self),
+                stage((t0, monotonic(), CALL.waited - waited, count, self, "receive", thread, peer_of(self),
                        data if count <= cap else data[:cap] if cap else None, None))
             except Exception:
                 lane_failed(self)
         else:
-            report(self, "receive", t0, self._waited, count, peer_of(self),
+            report(self, "receive", t0, CALL.waited - waited, count, peer_of(self),
                     data if buffer is None else memoryview(data)[:count], None, None)
         return result
 
@@ -464,6 +502,8 @@ def observed_class(plain: type, lane: bool = False) -> type:
     observed = _observed_classes.get((plain, lane))
     if observed is None:
         namespace: dict[str, Any] = {name: _wrap(plain, name, extract) for name, extract in _OPS.items()}
+        namespace.update((name, _wrap_async(plain, name, extract)) for name, extract in _ASYNC_OPS.items()
+                         if hasattr(plain, name))
         namespace.update(_fast(plain))
         if lane:
             for name in _STAGED_BY_SOCKET:
