@@ -41,6 +41,14 @@ class _Props:
         return f"<props of {obj!r}>"
 
 
+def _property_name(name: object, method: str) -> str:
+    """``name`` with dashes as underscores; PyGObject's ``TypeError`` for anything but a ``str``."""
+    if not isinstance(name, str):
+        kind = "None" if name is None else type(name).__name__
+        raise TypeError(f"GObject.{method}() argument 1 must be str, not {kind}")
+    return name.replace("-", "_")
+
+
 class Object:
     """Base of gsocklab's GObject look-alikes."""
 
@@ -60,12 +68,15 @@ class Object:
             raise AttributeError(f"{type(self).__name__!r} has no property {name!r}") from None
 
     def get_property(self, name: str) -> Any:
-        """The value of property ``name`` (``"listen-backlog"`` or ``"listen_backlog"``)."""
-        return getattr(self.props, name.replace("-", "_"))
+        """The value of property ``name`` (``"listen-backlog"`` or ``"listen_backlog"``).
+
+        A name that is not a ``str`` raises ``TypeError``, as in PyGObject.
+        """
+        return getattr(self.props, _property_name(name, "get_property"))
 
     def set_property(self, name: str, value: Any) -> None:
         """Set property ``name``; read-only properties raise ``TypeError``."""
-        setattr(self.props, name.replace("-", "_"), value)
+        setattr(self.props, _property_name(name, "set_property"), value)
 
     @classmethod
     def list_property_names(cls) -> list[str]:

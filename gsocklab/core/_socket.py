@@ -38,7 +38,7 @@ from ._errors import Error, from_errno, from_oserror, new_io_error
 from ._mmsg import RECVMMSG
 from ._observe import lane_failed, peer_of, plain_class, report, watch_new
 from ._results import OptionResult, ReceiveFromResult, ReceiveResult
-from ._socket_base import CALL, in_flight, remember
+from ._socket_base import CALL, hot_path, in_flight, remember
 from ._socket_messages import DatagramBased, SocketMessagesMixin
 from ._socket_options import SocketOptionsMixin, default_label
 from ._socket_wait import SocketWaitMixin
@@ -421,10 +421,9 @@ class Socket(  # type: ignore[misc]
 
     # -- receiving ------------------------------------------------------------------------
 
+    @hot_path
     def _receive(self, size: int, buffer: Any, timeout_us: int | None, cancellable: Cancellable | None) -> Any:
         """``receive`` in every mode; ``timeout_us`` None means the socket's own mode."""
-        users = self._users  # in flight (see gsocklab.core._socket_base), written out: a hot path
-        users.append(None)
         try:
             if not self._usable or cancellable is not None:
                 self._check_io(cancellable)
@@ -452,8 +451,7 @@ class Socket(  # type: ignore[misc]
                              view[:nbytes], nbytes)
             return _new_tuple(ReceiveResult, (count, buffer))
         finally:
-            users.pop()
-            if self._closed:
+            if self._closed:  # closed meanwhile: the descriptor may be ours to close
                 self._reap()
 
     def receive(self, cancellable: Cancellable | None = None, size: int = 65536,
@@ -499,6 +497,7 @@ class Socket(  # type: ignore[misc]
         self._last_source = (source, address)  # one attribute: threads never see half of it
         return address
 
+    @hot_path
     def receive_from(self, cancellable: Cancellable | None = None, size: int = 65536) -> ReceiveFromResult:
         """Receive a datagram (or up to ``size`` stream bytes); return ``(count, address, buffer)``.
 
@@ -512,8 +511,6 @@ class Socket(  # type: ignore[misc]
         if lane is not None:
             waited = CALL.waited
             t0 = monotonic()
-        users = self._users  # in flight (see gsocklab.core._socket_base)
-        users.append(None)
         try:
             if not self._usable or cancellable is not None:
                 self._check_io(cancellable)
@@ -533,8 +530,7 @@ class Socket(  # type: ignore[misc]
                 report(self, "receive_from", t0, CALL.waited - waited, None, None, None, error, None)
             raise
         finally:
-            users.pop()
-            if self._closed:
+            if self._closed:  # closed meanwhile: the descriptor may be ours to close
                 self._reap()
         last = self._last_source
         address = last[1] if source == last[0] else self._source_address(source)
@@ -573,10 +569,9 @@ class Socket(  # type: ignore[misc]
 
     # -- sending --------------------------------------------------------------------------
 
+    @hot_path
     def _send(self, buffer: Any, timeout_us: int | None, cancellable: Cancellable | None) -> int:
         """``send`` in every mode; ``timeout_us`` None means the socket's own mode."""
-        users = self._users  # in flight (see gsocklab.core._socket_base), written out: a hot path
-        users.append(None)
         try:
             if not self._usable or cancellable is not None:
                 self._check_io(cancellable)
@@ -594,8 +589,7 @@ class Socket(  # type: ignore[misc]
             return self._io(  # type: ignore[no-any-return]
                 _OUT, timeout_us, cancellable, _DATA_OUT, sock.send, buffer, MSG_NOSIGNAL)  # type: ignore[union-attr]
         finally:
-            users.pop()
-            if self._closed:
+            if self._closed:  # closed meanwhile: the descriptor may be ours to close
                 self._reap()
 
     def send(self, buffer: Any, cancellable: Cancellable | None = None) -> int:
@@ -613,6 +607,7 @@ class Socket(  # type: ignore[misc]
         """``send()`` in the given mode instead of the socket's: ``blocking=False`` never waits."""
         return self._send(buffer, -1 if blocking else 0, cancellable)
 
+    @hot_path
     def send_to(self, address: SocketAddress | None, buffer: Any, cancellable: Cancellable | None = None) -> int:
         """Send ``buffer`` as one datagram to ``address`` (``None``: the connected peer).
 
@@ -624,8 +619,6 @@ class Socket(  # type: ignore[misc]
         if lane is not None:
             waited = CALL.waited
             t0 = monotonic()
-        users = self._users  # in flight (see gsocklab.core._socket_base)
-        users.append(None)
         try:
             if not self._usable or cancellable is not None:
                 self._check_io(cancellable)
@@ -659,8 +652,7 @@ class Socket(  # type: ignore[misc]
                 report(self, "send_to", t0, CALL.waited - waited, None, address, None, error, None)
             raise
         finally:
-            users.pop()
-            if self._closed:
+            if self._closed:  # closed meanwhile: the descriptor may be ours to close
                 self._reap()
         if lane is not None:
             peer = address if address is not None else peer_of(self)
@@ -715,8 +707,7 @@ class Socket(  # type: ignore[misc]
         """
         if self._closed:
             return True
-        users = self._users
-        users.append(None)  # in flight while the sources leave their loops: nobody closes the fd meanwhile
+        next(self._entered)  # in flight while the sources leave their loops: nobody closes the fd meanwhile
         try:
             if not self._begin_close():
                 return True
@@ -730,7 +721,7 @@ class Socket(  # type: ignore[misc]
             self._raw_address_cache.clear()
             del self._out_batches[:], self._in_batches[:]
         finally:
-            users.pop()
+            next(self._left)
         error = self._reap()
         if error is not None:
             raise from_oserror(error, "Error closing socket: ") from error

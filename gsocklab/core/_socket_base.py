@@ -10,9 +10,16 @@ Threads
 Every socket may be used by several threads at once, and ``close()`` may come from any of
 them while others wait inside calls. The rules that make this safe:
 
-* A call that touches the OS socket first registers itself in ``_users`` (``list.append``,
-  atomic under the GIL), then checks the socket, then takes ``_sock``; it unregisters on
-  the way out (`in_flight`, or the same lines written out in the hot paths of `_socket`).
+* A call that touches the OS socket is *in flight* from before it checks the socket until
+  it returns, and on the way out tries `SocketBase._reap` if the socket was closed
+  meanwhile. Most calls count themselves in and out (`in_flight`: ``next()`` on two
+  ``itertools.count`` objects, atomic under the GIL). The four hot paths of datagram and
+  stream loops (`hot_path`: ``send``, ``send_to``, ``receive``, ``receive_from``) cost a
+  few microseconds in all, and counting would add about 10% to their Python work (measured
+  with callgrind), so they are not counted: instead `SocketBase._reap` looks for them on the
+  stacks of the other threads (``sys._current_frames()``), once, when a socket closes. A
+  thread whose stack holds one of them for this socket keeps the descriptor open; it reaps
+  when it returns.
 * ``close()`` marks the socket closed and signals its wake-up descriptor, under ``_lock``.
   Every wait polls that descriptor beside the socket's (`gsocklab.core._wait.ConditionPoller`),
   so each waiting call ends at once with ``CLOSED`` "Socket is already closed".
@@ -31,9 +38,12 @@ from __future__ import annotations
 import contextvars
 import errno
 import functools
+import itertools
+import sys
 import threading
 import time
 from collections.abc import Callable
+from types import CodeType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from ._args import check_cancellable
@@ -52,11 +62,12 @@ if TYPE_CHECKING:
     from ._mmsg import InputBatch, OutputBatch
     from ._source import SocketSource
 
-__all__ = ["ASYNC_WAITED", "CALL", "SocketBase", "in_flight", "remember"]
+__all__ = ["ASYNC_WAITED", "CALL", "SocketBase", "hot_path", "in_flight", "remember"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 _S = TypeVar("_S", bound="SocketBase")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class _CallState(threading.local):
@@ -77,16 +88,52 @@ def in_flight(method: Callable[Concatenate[_S, _P], _R]) -> Callable[Concatenate
 
     @functools.wraps(method)
     def call(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        users = self._users
-        users.append(None)
+        next(self._entered)
         try:
             return method(self, *args, **kwargs)
         finally:
-            users.pop()
+            next(self._left)
             if self._closed:
                 self._reap()
 
     return call
+
+
+_HOT_CODES: set[CodeType] = set()
+
+
+def hot_path(function: _F) -> _F:
+    """Mark a method of `Socket` as a hot path: in flight while its frame is on a stack.
+
+    The method must take the socket as ``self``, must not return before its
+    ``finally: if self._closed: self._reap()``, and must not look at ``self._sock`` before
+    checking ``self._usable`` (or ``_check_socket``).
+    """
+    _HOT_CODES.add(function.__code__)
+    return function
+
+
+def _in_hot_path_elsewhere(sock: SocketBase) -> bool:
+    """Whether a thread other than this one is inside a hot path of ``sock`` (see the module doc).
+
+    Each thread's stack is walked from its current frame: a thread in a system call has
+    released the GIL but keeps its frames, so one that read the descriptor number and has
+    yet to enter the kernel is seen here.
+    """
+    me = threading.get_ident()
+    for ident, frame in sys._current_frames().items():
+        if ident == me:
+            continue
+        while frame is not None:
+            if frame.f_code in _HOT_CODES and frame.f_locals.get("self") is sock:
+                return True
+            frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+def _count_value(counter: itertools.count[int]) -> int:
+    """The next value of an ``itertools.count`` without taking it (its repr is ``count(n)``)."""
+    return int(repr(counter)[6:-1])
 
 
 def remember(cache: dict[Any, Any], key: Any, value: Any, size: int = 8) -> None:
@@ -114,7 +161,7 @@ class SocketBase(Object):
         "_connected_write", "_construct_error", "_family", "_fd", "_in_batches", "_inited", "_keepalive", "_label",
         "_lane", "_last_source", "_last_to", "_listen_backlog", "_listening", "_lock", "_observers",
         "_out_batches", "_own_observers", "_poller", "_protocol", "_raw_address_cache", "_remote_address", "_sock",
-        "_sources", "_timed_out", "_timeout", "_type", "_usable", "_users", "_wake",
+        "_sources", "_timed_out", "_timeout", "_type", "_usable", "_wake", "_entered", "_left",
     )
 
     _sock: _socket.socket | None
@@ -137,7 +184,8 @@ class SocketBase(Object):
     _connected_write: bool
     _remote_address: SocketAddress | None
     _label: str
-    _users: list[None]  # one item per call in flight
+    _entered: itertools.count[int]  # calls that came in (see the module doc)
+    _left: itertools.count[int]  # calls that went out
     _lock: threading.Lock  # close, reap, wake-up creation and the timed-out flag
     _wake: Wakeup | None  # signalled by close(); made by the first wait
     _poller: ConditionPoller | None
@@ -168,7 +216,8 @@ class SocketBase(Object):
         self._connect_pending = False
         self._connected_read = self._connected_write = False
         self._remote_address = None
-        self._users = []
+        self._entered = itertools.count()
+        self._left = itertools.count()
         self._lock = threading.Lock()
         self._wake = None
         self._poller = None
@@ -239,7 +288,13 @@ class SocketBase(Object):
         leaving the socket has nothing to report it to).
         """
         with self._lock:
-            if self._users or not self._closed or self._sock is None:
+            if not self._closed or self._sock is None:
+                return None
+            # Out before in: a call leaving between the two reads is still counted in, so the
+            # difference never falls below the calls really in flight (it may exceed them:
+            # then the last one to leave reaps).
+            left = _count_value(self._left)
+            if _count_value(self._entered) != left or _in_hot_path_elsewhere(self):
                 return None
             sock, wake = self._sock, self._wake
             self._sock, self._fd, self._wake, self._poller = None, -1, None, None

@@ -39,14 +39,13 @@ class SocketWaitMixin(SocketBase):
         return self._condition_check(int_arg(condition, "condition"))
 
     def _condition_check(self, condition: int) -> IOCondition:
-        users = self._users
-        users.append(None)
+        next(self._entered)
         try:
             if not self._usable and (self._closed or not self._inited or self._construct_error is not None):
                 return IOCondition(0)
             return poll_now(self._fd, condition)
         finally:
-            users.pop()
+            next(self._left)
             if self._closed:
                 self._reap()
 
