@@ -167,6 +167,13 @@ def test_cancel_from_another_thread(first_socket: Any) -> None:
     assert "after reset(): b'waiting in the queue'" in out
 
 
+def test_close_from_another_thread_stops_a_blocked_receive(first_socket: Any) -> None:
+    out = stdout(first_socket, "close-stop")
+    elapsed = seconds(r"CLOSED after (\d+\.\d+) s: Socket is already closed", out)
+    assert 0.25 <= elapsed < 1.5, "woken by close(), long before the 5 s socket timeout"
+    assert "is_closed(): True | get_fd(): -1" in out
+
+
 def test_tcp_on_loopback(first_socket: Any) -> None:
     out = stdout(first_socket, "tcp-connect")
     assert "client connected: True" in out

@@ -461,8 +461,8 @@ class Socket(  # type: ignore[misc]
         Datagram sockets read one datagram (the part beyond ``size`` is discarded); stream
         sockets up to ``size`` bytes; ``count`` 0 means end of stream (or an empty datagram).
         Pass a writable ``buffer`` (``bytearray``, ``memoryview``) to receive into it instead
-        of a new ``bytes``; ``size`` 0 reads nothing (a datagram is consumed, as by
-        ``recv(fd, buf, 0)``). Blocking (the socket's mode): waits; ``TIMED_OUT`` after the
+        of a new ``bytes``; ``size`` 0 reads nothing, as ``recv(fd, buf, 0)`` (Linux leaves
+        the datagram or the stream's bytes queued). Blocking (the socket's mode): waits; ``TIMED_OUT`` after the
         socket timeout of inactivity. Non-blocking: ``WOULD_BLOCK``. Cancelled: ``CANCELLED``.
         Closed meanwhile, from any thread: ``CLOSED``. Errors: "Error receiving data: …".
         """
