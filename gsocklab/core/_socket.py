@@ -447,8 +447,11 @@ class Socket(  # type: ignore[misc]
                 return _new_tuple(ReceiveResult, (len(data), data))
             view = writable_view(buffer)
             nbytes = min(size_arg(size), view.nbytes)
+            if not nbytes:  # recv(fd, buf, 0), as GLib: Linux leaves stream bytes queued, takes a datagram
+                self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recv, 0)  # type: ignore[union-attr]
+                return _new_tuple(ReceiveResult, (0, buffer))
             count = self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recv_into,  # type: ignore[union-attr]
-                             view[:nbytes], nbytes)
+                             view, nbytes)
             return _new_tuple(ReceiveResult, (count, buffer))
         finally:
             if self._closed:  # closed meanwhile: the descriptor may be ours to close
@@ -461,8 +464,8 @@ class Socket(  # type: ignore[misc]
         Datagram sockets read one datagram (the part beyond ``size`` is discarded); stream
         sockets up to ``size`` bytes; ``count`` 0 means end of stream (or an empty datagram).
         Pass a writable ``buffer`` (``bytearray``, ``memoryview``) to receive into it instead
-        of a new ``bytes``; ``size`` 0 reads nothing, as ``recv(fd, buf, 0)`` (Linux leaves
-        the datagram or the stream's bytes queued). Blocking (the socket's mode): waits; ``TIMED_OUT`` after the
+        of a new ``bytes``; ``size`` 0 reads no bytes, as GLib's ``recv(fd, buf, 0)`` (on
+        Linux a stream's bytes stay queued; a datagram is taken). Blocking (the socket's mode): waits; ``TIMED_OUT`` after the
         socket timeout of inactivity. Non-blocking: ``WOULD_BLOCK``. Cancelled: ``CANCELLED``.
         Closed meanwhile, from any thread: ``CLOSED``. Errors: "Error receiving data: …".
         """
