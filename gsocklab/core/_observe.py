@@ -258,6 +258,8 @@ def _wrap_async(plain: type, name: str, extract: Extract) -> Callable[..., Any]:
 
     @functools.wraps(base)
     async def observed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if ASYNC_WAITED.get() is not None:  # called by an observed async call of this task: a step of that one
+            return await base(self, *args, **kwargs)
         waits = [0.0]
         token = ASYNC_WAITED.set(waits)
         t0 = monotonic()
@@ -376,11 +378,23 @@ _OPS: dict[str, Extract] = {
     "set_listen_backlog": _value,
     # set_option is left out: the property setters call it, and their own rows say more.
 }
+
+
+def _condition_async(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                     result: Any) -> tuple[Any, Any, Any, Any]:
+    """`_condition` of an async wait: ``ready`` is polled now (the loop's wait leaves no ``revents``)."""
+    nbytes, peer, payload, extra = _condition(sock, args, kwargs, None)
+    check = getattr(sock, "_condition_check", None)
+    if result is not None and check is not None:
+        extra["ready"] = int(check(extra["condition"]))
+    return nbytes, peer, payload, extra
+
+
 _ASYNC_OPS: dict[str, Extract] = {
     "receive_async": _OPS["receive"], "receive_from_async": _OPS["receive_from"],
     "receive_messages_async": _batch, "send_async": _OPS["send"], "send_to_async": _OPS["send_to"],
     "send_messages_async": _batch, "accept_async": _accepted,
-    "condition_wait_async": _condition, "condition_timed_wait_async": _condition,
+    "condition_wait_async": _condition_async, "condition_timed_wait_async": _condition_async,
 }
 
 

@@ -429,10 +429,10 @@ class Socket(  # type: ignore[misc]
                 self._check_io(cancellable)
             sock = self._sock
             try:  # the hot path: one system call, arguments checked only if it objects
-                if buffer is None:
-                    data = sock.recv(size)  # type: ignore[union-attr]
-                    return _new_tuple(ReceiveResult, (len(data), data))
-                if size:  # recv_into() takes 0 to mean "the whole buffer"
+                if size:  # size 0 goes below: CPython's recv(0) makes no system call at all
+                    if buffer is None:
+                        data = sock.recv(size)  # type: ignore[union-attr]
+                        return _new_tuple(ReceiveResult, (len(data), data))
                     return _new_tuple(ReceiveResult, (sock.recv_into(buffer, size), buffer))  # type: ignore[union-attr]
             except BlockingIOError:
                 pass
@@ -443,13 +443,17 @@ class Socket(  # type: ignore[misc]
             if timeout_us is None:
                 timeout_us = -1 if self._blocking else 0
             if buffer is None:
-                data = self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recv, size_arg(size))  # type: ignore[union-attr]
-                return _new_tuple(ReceiveResult, (len(data), data))
-            view = writable_view(buffer)
-            nbytes = min(size_arg(size), view.nbytes)
-            if not nbytes:  # recv(fd, buf, 0), as GLib: Linux leaves stream bytes queued, takes a datagram
-                self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recv, 0)  # type: ignore[union-attr]
-                return _new_tuple(ReceiveResult, (0, buffer))
+                if size_arg(size):
+                    data = self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recv, size)  # type: ignore[union-attr]
+                    return _new_tuple(ReceiveResult, (len(data), data))
+                nbytes = 0
+            else:
+                view = writable_view(buffer)
+                nbytes = min(size_arg(size), view.nbytes)
+            if not nbytes:  # recv(fd, buf, 0), as GLib: Linux leaves stream bytes queued, takes a datagram.
+                # (CPython answers recv(0) and recv_into(buf, 0) itself; recvfrom(0) reaches the kernel.)
+                self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recvfrom, 0)  # type: ignore[union-attr]
+                return _new_tuple(ReceiveResult, (0, b"" if buffer is None else buffer))
             count = self._io(_IN, timeout_us, cancellable, _DATA_IN, sock.recv_into,  # type: ignore[union-attr]
                              view, nbytes)
             return _new_tuple(ReceiveResult, (count, buffer))
@@ -465,9 +469,10 @@ class Socket(  # type: ignore[misc]
         sockets up to ``size`` bytes; ``count`` 0 means end of stream (or an empty datagram).
         Pass a writable ``buffer`` (``bytearray``, ``memoryview``) to receive into it instead
         of a new ``bytes``; ``size`` 0 reads no bytes, as GLib's ``recv(fd, buf, 0)`` (on
-        Linux a stream's bytes stay queued; a datagram is taken). Blocking (the socket's mode): waits; ``TIMED_OUT`` after the
-        socket timeout of inactivity. Non-blocking: ``WOULD_BLOCK``. Cancelled: ``CANCELLED``.
-        Closed meanwhile, from any thread: ``CLOSED``. Errors: "Error receiving data: …".
+        Linux a stream's bytes stay queued; a datagram is taken). Blocking (the socket's
+        mode): waits; ``TIMED_OUT`` after the socket timeout of inactivity. Non-blocking:
+        ``WOULD_BLOCK``. Cancelled: ``CANCELLED``. Closed meanwhile, from any thread:
+        ``CLOSED``. Errors: "Error receiving data: …".
         """
         return self._receive(size, buffer, None, cancellable)  # type: ignore[no-any-return]
 

@@ -157,11 +157,11 @@ class SocketBase(Object):
     # socket without turning its attributes into a dict. The mixins have no slots, so
     # sockets still take attributes of the caller's own, as PyGObject's do.
     __slots__ = (
-        "_address_cache", "_blocking", "_closed", "_connect_pending", "_connected_read",
-        "_connected_write", "_construct_error", "_family", "_fd", "_in_batches", "_inited", "_keepalive", "_label",
-        "_lane", "_last_source", "_last_to", "_listen_backlog", "_listening", "_lock", "_observers",
-        "_out_batches", "_own_observers", "_poller", "_protocol", "_raw_address_cache", "_remote_address", "_sock",
-        "_sources", "_timed_out", "_timeout", "_type", "_usable", "_wake", "_entered", "_left",
+        "_address_cache", "_blocking", "_closed", "_connect_pending", "_connected_read", "_connected_write",
+        "_construct_error", "_entered", "_family", "_fd", "_in_batches", "_inited", "_keepalive", "_label", "_lane",
+        "_last_source", "_last_to", "_left", "_listen_backlog", "_listening", "_lock", "_observers", "_out_batches",
+        "_own_observers", "_poller", "_protocol", "_raw_address_cache", "_remote_address", "_sock", "_sources",
+        "_timed_out", "_timeout", "_type", "_usable", "_wake",
     )
 
     _sock: _socket.socket | None
