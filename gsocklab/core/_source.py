@@ -577,6 +577,10 @@ class AsyncSocketMixin(SocketBase):
         ``cancellable`` is, or becomes, cancelled (from any thread); ``CLOSED`` when the socket
         is closed meanwhile. Also returns ``True`` when only ``ERR`` or ``HUP`` fired.
         """
+        return await self._condition_timed_wait_async(condition, timeout_us, cancellable)
+
+    async def _condition_timed_wait_async(self, condition: object, timeout_us: object,
+                                          cancellable: Cancellable | None) -> bool:
         condition, timeout_us = self._wait_arguments(condition, timeout_us, cancellable)
         if self._condition_check(condition):
             return True
@@ -593,7 +597,7 @@ class AsyncSocketMixin(SocketBase):
         No socket timeout: waits until the condition holds. Socket ``timeout`` T: ``TIMED_OUT``
         after T seconds. Cancelled: ``CANCELLED``. Closed meanwhile: ``CLOSED``.
         """
-        return await self.condition_timed_wait_async(condition, -1, cancellable)
+        return await self._condition_timed_wait_async(condition, -1, cancellable)
 
     async def _retry_async(self, condition: int, cancellable: Cancellable | None,
                      call: Callable[..., _T], *args: Any) -> _T:

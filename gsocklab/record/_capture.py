@@ -138,9 +138,12 @@ def capture_batch(extra: dict[str, Any], cap: int, peer: Any, batches: BatchCach
     payloads cut the same way: no Python code runs per message. Anything else takes
     `_capture_each`.
     """
-    messages: Sequence[Any] = extra["messages"] or ()
+    messages: Any = extra["messages"] or ()  # a sequence, or an iterator the call consumed
     count: int = extra.get("count") or 0
     call_flags = extra.get("flags")
+    if not isinstance(messages, Sequence) and not hasattr(messages, "__getitem__"):
+        # An iterator, which the call consumed: only the count is known (the bytes are missing).
+        return Batch(count, [-1] * count, [peer] * count, None, [None] * count, call_flags, count)
     moved = list(messages[:count])
     if not count:
         return Batch(0, [], [], None, [], call_flags, len(messages))

@@ -97,8 +97,6 @@ class Recorder:
         self._paused = False
         self._local = threading.local()
         self._batches = BatchCache()
-        self._intern_lock = threading.Lock()
-        self._thread_codes: dict[str, int] = {}  # thread name -> code
         self._depth = 0  # nesting of `with rec:`
         self._attached: weakref.WeakSet[Any] = weakref.WeakSet()
         self._subscribers: list[Subscriber] = []
@@ -178,15 +176,15 @@ class Recorder:
         return capture_extra(extra, nbytes, payload, self.capture_bytes, peer, self._batches)
 
     def _thread_code(self) -> int:
-        """The calling thread's code, at its first call (its name then is the one shown)."""
-        name = threading.current_thread().name
-        with self._intern_lock:
-            code = self._thread_codes.get(name)
-            if code is None:
-                threads = self._store.tables.threads
-                code = self._thread_codes[name] = len(threads)
-                threads.append(name)
-        self._local.code = code
+        """The calling thread's code, at its first call (its name then is the one shown).
+
+        The thread keeps its code, and the token that tells the store when the thread has
+        ended (`gsocklab.record._store.ThreadCodes`), in its slot of ``_local``.
+        """
+        code, token = self._store.threads.take(threading.current_thread().name)
+        local = self._local
+        local.token = token
+        local.code = code
         return code
 
     # -- recording on and off ------------------------------------------------------------------
@@ -270,8 +268,13 @@ class Recorder:
         excess = len(frozen) + len(self._store) - self.max_events
         if excess > 0:
             take = min(excess, len(frozen))
-            self._frozen = frozen.iloc[take:].reset_index(drop=True)
+            frozen = self._frozen = frozen.iloc[take:].reset_index(drop=True)
             self._frozen_dropped += take
+            if self._frozen_asked:  # only the batches of the rows kept (batches are numbered in seq order)
+                batches = frozen["batch"].dropna()
+                first = int(batches.min()) if len(batches) else None
+                self._frozen_asked = {} if first is None else {
+                    batch: asked for batch, asked in self._frozen_asked.items() if batch >= first}
 
     def __len__(self) -> int:
         self._compact()
@@ -285,9 +288,12 @@ class Recorder:
 
     def clear(self) -> None:
         """Forget every row and start a new recording (``seq`` and ``elapsed`` from 0 again)."""
-        with self._store.lock:
+        store = self._store
+        with store.lock:
+            mark = store.threads.mark()
             del self._staged[:]
-            self._store.reset()
+            store.reset()
+            store.collect(mark)
             self._frozen = None
             self._frozen_dropped = 0
             self._frozen_asked = {}

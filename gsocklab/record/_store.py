@@ -20,7 +20,7 @@ t0, duration, waited    int64        (never missing; nanoseconds; waited: 0)
 nbytes, flags, batch    int64        -1, `NO_FLAGS`, -1
 index                   int32        -1
 timeout                 float64      NaN: the socket's; `FOREVER`: explicitly none
-error                   int16        0: none (codes into `Tables.errors`)
+error                   int32        0: none (codes into `Tables.errors`)
 blocking                int8         -1: the socket's mode
 condition, ready        int8         -1
 sock                    list of int  (codes into `Tables.sockets`: the socket's state)
@@ -35,6 +35,14 @@ turns them into codes when a frame is made. The socket's label, family, type, lo
 address, blocking mode and timeout make up its *state* (`SocketState`), interned once and
 read again only after calls that change it. The values set by setter calls
 (``set_ttl(5)``) are rare and kept in a dict by row number.
+
+Memory stays bounded by ``max_events``: besides the rows kept, the store holds only the
+interning tables' entries that those rows, the live sockets and the live threads use.
+`Store.collect` drops the others (see there), at a compaction, once the tables have grown
+well past what was in use at the previous collection: its cost, a pass over the kept
+rows' codes, is spread over that many new entries. Peers and op names are not interned
+here at all: the rows keep the address objects and names, and `Store.columns` codes them
+afresh for each frame.
 """
 
 from __future__ import annotations
@@ -43,9 +51,10 @@ import logging
 import math
 import threading
 import weakref
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import compress, repeat, takewhile
 from operator import is_not, itemgetter
 from typing import Any, Final, NamedTuple
 
@@ -61,6 +70,7 @@ NO_FLAGS: Final = -(2**63)  # the flags column's missing value
 FOREVER: Final = -math.inf  # timeout column: the call was explicitly without timeout
 STAGED_LIMIT: Final = 1 << 16  # staged calls that make the flush thread (or an uncommon call) store them
 CHUNK_ROWS: Final = 1 << 16  # rows per chunk: whole chunks are freed as the oldest rows are dropped
+COLLECT_MIN: Final = 256  # new table entries (sockets' states, threads, errors) that may wait for `Store.collect`
 
 # The fields of one staged call, in order: the hook's `LANE_FIELDS`, which `Recorder.on_call`
 # stages too. MORE is None, or (error, extra) for the calls that raised or have extra values.
@@ -71,7 +81,7 @@ T0, END, WAITED, NBYTES, SOCK, OP, THREAD, PEER, PAYLOAD, MORE = range(STRIDE)
 NUMERIC: Final[tuple[tuple[str, type[Any], float], ...]] = (
     ("t0", np.int64, 0), ("duration", np.int64, 0), ("waited", np.int64, 0), ("nbytes", np.int64, -1),
     ("flags", np.int64, NO_FLAGS), ("batch", np.int64, -1), ("index", np.int32, -1),
-    ("timeout", np.float64, math.nan), ("error", np.int16, 0), ("blocking", np.int8, -1),
+    ("timeout", np.float64, math.nan), ("error", np.int32, 0), ("blocking", np.int8, -1),
     ("condition", np.int8, -1), ("ready", np.int8, -1),
 )
 # Columns kept as lists until a frame is made: converting them here would cost the socket
@@ -120,20 +130,122 @@ class _Interner(dict[Any, int]):
         self.names.append(key)
         return code
 
+    def keep(self, codes: list[int]) -> None:
+        """Keep only the entries of ``codes`` (ascending): entry ``codes[i]`` gets code ``i``."""
+        names = self.names
+        names[:] = [names[code] for code in codes]
+        self.clear()
+        self.update((name, code) for code, name in enumerate(names))
+
 
 @dataclass
 class Tables:
-    """The interning tables: what the small integer codes of the columns stand for."""
+    """The interning tables: what the small integer codes of the columns stand for.
+
+    The store's own tables hold ``sockets``, ``threads`` and ``errors`` (``threads`` has
+    ``None`` at the codes free for reuse); `Store.columns` adds ``ops`` and ``peers`` for
+    the rows it copies.
+    """
 
     ops: list[str] = field(default_factory=list)
     sockets: list[SocketState] = field(default_factory=list)
-    threads: list[str] = field(default_factory=list)
+    threads: list[str | None] = field(default_factory=list)
     peers: list[str | None] = field(default_factory=lambda: [None])
     errors: list[tuple[str | None, str | None]] = field(default_factory=lambda: [(None, None)])  # name, message
 
     def copy(self) -> Tables:
-        """A snapshot (the lists only ever grow, so copies of them stay consistent)."""
+        """A snapshot (`Store.collect` changes the store's tables in place, under its lock)."""
         return Tables(list(self.ops), list(self.sockets), list(self.threads), list(self.peers), list(self.errors))
+
+
+class _Token:
+    """Left in a thread's slot of the recorder's ``threading.local``: Python frees it when the thread ends."""
+
+    __slots__ = ("__weakref__",)
+
+
+class ThreadCodes:
+    """The threads' codes: one per thread name, reused once neither a thread nor a row needs it.
+
+    A thread's code is cached in its slot of a ``threading.local`` and staged with every
+    call, without a lock, so a code is never renumbered: it stays valid as long as a thread
+    holding it lives. A thread that takes a code (`take`) leaves a `_Token` in that slot;
+    when the thread ends, Python frees the slot, and the token's weakref lands in ``ended``
+    (its callback is ``list.append``: no Python code runs in the ending thread). A thread
+    ends after its last call is staged, so the calls of a thread whose token is among the
+    first `mark` entries of ``ended`` are all in the rows once a compaction that started
+    after the mark is over; `collect` then frees its code (``names[code] = None``, to be
+    reused) as soon as no other thread holds it and no kept row uses it.
+    """
+
+    def __init__(self, names: list[str | None]) -> None:
+        self.names = names  # Tables.threads
+        self.lock = threading.Lock()  # taking codes; `collect` also holds the store's lock
+        self.ended: list[weakref.ref[_Token]] = []  # tokens of ended threads, in order
+        self.issued = 0  # codes handed out since the last `collect`
+        self._codes: dict[str, int] = {}  # thread name -> code
+        self._holders: dict[int, tuple[weakref.ref[_Token], int]] = {}  # id(weakref) -> (weakref, code)
+        self._held: list[int] = []  # per code: threads holding it
+        self._idle: set[int] = set()  # codes no thread holds any more, still used by kept rows
+        self._free: list[int] = []  # codes to reuse, highest first (`take` reuses the lowest)
+
+    def take(self, name: str) -> tuple[int, _Token]:
+        """The code of thread ``name`` and the token the thread must keep (in its thread-local)."""
+        token = _Token()
+        with self.lock:
+            code = self._codes.get(name)
+            if code is None:
+                if self._free:
+                    code = self._free.pop()
+                    self.names[code] = name
+                else:
+                    code = len(self.names)
+                    self.names.append(name)
+                    self._held.append(0)
+                self._codes[name] = code
+                self.issued += 1
+            ref = weakref.ref(token, self.ended.append)
+            self._holders[id(ref)] = (ref, code)
+            self._held[code] += 1
+            self._idle.discard(code)
+        return code, token
+
+    def mark(self) -> int:
+        """How many threads have ended so far (call before taking the staged calls)."""
+        return len(self.ended)
+
+    def __len__(self) -> int:
+        """Codes in use (held, or used by rows the last collection kept)."""
+        return len(self.names) - len(self._free)
+
+    def collect(self, mark: int, used: set[int]) -> None:
+        """Free the codes of the first ``mark`` ended threads that nobody else holds and no row in ``used`` has."""
+        with self.lock:
+            self.issued = 0
+            ended = self.ended[:mark]
+            del self.ended[:mark]
+            held, idle = self._held, self._idle
+            for ref in ended:
+                _, code = self._holders.pop(id(ref))
+                held[code] -= 1
+                if not held[code]:
+                    idle.add(code)
+            free = [code for code in idle if code not in used and not held[code]]
+            if not free:
+                return
+            idle.difference_update(free)
+            names = self.names
+            for code in free:
+                name = names[code]
+                if name is not None and self._codes.get(name) == code:
+                    del self._codes[name]
+                names[code] = None
+            self._free.extend(free)
+            while names and names[-1] is None:  # the highest codes free: the table shrinks
+                names.pop()
+                held.pop()
+            top = len(names)
+            self._free = sorted((code for code in self._free if code < top), reverse=True)
 
 
 class _SocketEntry:
@@ -245,22 +357,27 @@ class Store:
         self.staged: list[Any] = []
         self.lock = threading.Lock()  # held while compacting or reading the chunks
         self.tables = Tables()
-        self._ops = _Interner(self.tables.ops)
-        self._peers = _Interner(self.tables.peers)
+        self.threads = ThreadCodes(self.tables.threads)
         self._errors = _Interner(self.tables.errors)
         self._states = _Interner(self.tables.sockets)
         self._sockets: dict[int, _SocketEntry] = {}
+        self._collect_at = COLLECT_MIN  # `_pressure` at which `collect` runs next
         self.reset()
 
     def reset(self) -> None:
-        """Forget every row (the interning tables stay: staged calls may still use their codes)."""
+        """Forget every row (the tables keep their entries until `collect`: staged calls hold thread codes)."""
         self.chunks: list[_Chunk] = []
         self.start = 0          # rows of chunks[0] already dropped
+        self.cleared = 0        # rows of chunks[0] whose payload and peer are released
         self.next_seq = 0       # seq of the next row
         self.next_batch = 0
         self.dropped = 0
         self.values: dict[int, Any] = {}
         self.asked: dict[int, int] = {}  # batch -> messages asked (the length of the call's list)
+        self._batch_ends: deque[tuple[int, int]] = deque()  # (seq of the batch's last row, batch), in order
+        for key, entry in self._sockets.copy().items():  # sockets without weakref: read afresh from now on
+            if entry.ref is None:
+                del self._sockets[key]
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -273,7 +390,10 @@ class Store:
         return self.next_seq - self.first_seq
 
     def columns(self, since: int = 0) -> Columns:
-        """Copies of the rows with ``seq >= since`` (call with `lock` held)."""
+        """Copies of the rows with ``seq >= since`` (call with `lock` held).
+
+        The peers and op names of the rows get their codes here, in tables of their own.
+        """
         first = max(self.first_seq, since)
         parts: dict[str, list[Array]] = {name: [] for name, _, _ in NUMERIC}
         lists: dict[str, list[Any]] = {name: [] for name in LISTS}
@@ -288,12 +408,21 @@ class Store:
         arrays = {name: np.concatenate(pieces) if pieces else np.empty(0, dtype=_DTYPES[name])
                   for name, pieces in parts.items()}
         n = len(lists["payload"])
+        peers, ops = _Interner([None]), _Interner([])
         arrays["sock"] = np.array(lists["sock"], dtype=np.int32)
         arrays["thread"] = np.array(lists["thread"], dtype=np.int32)
-        arrays["peer"] = np.array(self._peer_codes(lists["peer"], n), dtype=np.int32)
-        arrays["op"] = _ints(map(self._ops.__getitem__, lists["op"]), np.int16, n)
+        arrays["peer"] = np.array(_peer_codes(peers, lists["peer"], n), dtype=np.int32)
+        arrays["op"] = _ints(map(ops.__getitem__, lists["op"]), np.int16, n)
         values = {seq: value for seq, value in self.values.items() if seq >= first}
-        return Columns(first, arrays, lists["payload"], values, self.tables.copy())
+        tables = self.tables.copy()
+        tables.ops, tables.peers = ops.names, peers.names
+        return Columns(first, arrays, lists["payload"], values, tables)
+
+    def kept(self, name: str) -> Iterator[list[Any]]:
+        """The list column ``name`` of the rows kept, chunk by chunk (call with `lock` held)."""
+        for i, chunk in enumerate(self.chunks):
+            items = chunk.lists[name]
+            yield items[self.start:] if i == 0 and self.start else items
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -303,7 +432,9 @@ class Store:
         Only the calls staged when it starts are taken (``del staged[:m]`` is atomic), so
         calls staged meanwhile by other threads wait for the next compaction. ``reread=False``
         keeps every known socket's state as it was (used right after a call that changed one).
+        The tables are collected afterwards when they have grown enough (see `collect`).
         """
+        mark = self.threads.mark()  # threads ended before the calls are taken: all their calls are in them
         staged = self.staged
         m = len(staged)
         if not m:
@@ -331,6 +462,8 @@ class Store:
             last.add(arrays, lists, done, done + take)
             done += take
         self._trim()
+        if self._pressure() >= self._collect_at:
+            self.collect(mark)
         return rows
 
     def _trim(self) -> None:
@@ -342,14 +475,85 @@ class Store:
         start = self.start + excess
         while self.chunks and start >= len(self.chunks[0]):
             start -= len(self.chunks.pop(0))
-        if self.chunks:
-            payload = self.chunks[0].lists["payload"]
-            payload[:start] = repeat(None, start)  # the bytes are freed now, the slots with the chunk
+            self.cleared = 0
+        if self.chunks:  # the payloads and peers are freed now, the slots with the chunk
+            lists = self.chunks[0].lists
+            cleared = self.cleared
+            lists["payload"][cleared:start] = repeat(None, start - cleared)
+            lists["peer"][cleared:start] = repeat(None, start - cleared)
+            self.cleared = start
         self.start = start
-        if self.values:
-            first = self.first_seq
-            for seq in [seq for seq in self.values if seq < first]:
+        first = self.first_seq
+        if self.values:  # in seq order
+            for seq in list(takewhile(first.__gt__, self.values)):
                 del self.values[seq]
+        ends = self._batch_ends
+        while ends and ends[0][0] < first:  # batches whose rows are all dropped
+            self.asked.pop(ends.popleft()[1], None)
+
+    # -- collecting the tables --------------------------------------------------------------------
+
+    def _pressure(self) -> int:
+        """Grows with every new entry of the tables (and every thread that ended), shrinks at `collect`."""
+        threads = self.threads
+        return len(self.tables.sockets) + len(self.tables.errors) + threads.issued + len(threads.ended)
+
+    def collect(self, mark: int) -> None:
+        """Drop the table entries that neither a kept row, nor a live socket or thread uses (call with `lock` held).
+
+        ``mark`` is `ThreadCodes.mark` taken before the staged calls were last taken (all
+        of the threads that had ended by then have their calls in the rows). Sockets' states
+        and errors are renumbered: the kept rows and the live sockets' entries get the new
+        codes (staged calls hold socket objects, never these codes). Thread codes are never
+        renumbered (threads stage theirs without a lock): unused ones are freed for reuse.
+        The next collection comes when as many new entries as are in use now (at least
+        `COLLECT_MIN`, and a 32nd of the rows kept) have been made, so that its cost, a pass
+        over the kept rows' codes, is spread over them.
+        """
+        threads: set[int] = set()
+        for items in self.kept("thread"):
+            threads.update(items)
+        self.threads.collect(mark, threads)
+        self._collect_sockets()
+        self._collect_errors()
+        in_use = len(self.tables.sockets) + len(self.tables.errors) + len(self.threads)
+        self._collect_at = self._pressure() + max(COLLECT_MIN, in_use, len(self) >> 5)
+
+    def _collect_sockets(self) -> None:
+        used: set[int] = set()
+        for items in self.kept("sock"):
+            used.update(items)
+        entries = list(self._sockets.copy().values())  # (a collected socket's callback may remove one meanwhile)
+        used.update(entry.code for entry in entries if entry.code >= 0)
+        if len(used) == len(self.tables.sockets):
+            return
+        codes = sorted(used)
+        new = {old: code for code, old in enumerate(codes)}.__getitem__
+        self._states.keep(codes)
+        for entry in entries:
+            if entry.code >= 0:
+                entry.code = new(entry.code)
+        for i, chunk in enumerate(self.chunks):
+            items = chunk.lists["sock"]
+            skip = self.start if i == 0 else 0
+            items[:] = [*repeat(0, skip), *map(new, items[skip:])]  # (dropped rows: never read again)
+
+    def _collect_errors(self) -> None:
+        used = {0}
+        for i, chunk in enumerate(self.chunks):
+            column = chunk.arrays.get("error")
+            if column is not None:
+                used.update(np.unique(column[self.start if i == 0 else 0:chunk.size]).tolist())
+        if len(used) == len(self.tables.errors):
+            return
+        codes = sorted(used)
+        new = np.zeros(len(self.tables.errors), dtype=np.int32)  # (dropped rows: never read again)
+        new[codes] = np.arange(len(codes), dtype=np.int32)
+        self._errors.keep(codes)
+        for chunk in self.chunks:
+            column = chunk.arrays.get("error")
+            if column is not None:
+                column[:chunk.size] = new[column[:chunk.size]]
 
     def _rows(self, staged: list[Any], m: int, reread: bool = True
               ) -> tuple[dict[str, Array], dict[str, list[Any]], list[Any]]:
@@ -381,7 +585,7 @@ class Store:
         if any(waited):
             arrays["waited"] = _seconds(waited, n)
         if errors is not None and errors.count(None) != n:
-            arrays["error"] = np.array([0 if e is None else self._error_code(e) for e in errors], dtype=np.int16)
+            arrays["error"] = np.array([0 if e is None else self._error_code(e) for e in errors], dtype=np.int32)
         lists: dict[str, list[Any]] = {
             "sock": [sock_codes[socks[0]]] * n if len(sock_codes) == 1 else list(itemgetter(*socks)(sock_codes)),
             "thread": staged[THREAD:m:STRIDE],
@@ -413,20 +617,6 @@ class Store:
             return self._expand(arrays, lists, values, batches)
         return arrays, lists, values
 
-    def _peer_codes(self, peers: list[Any], n: int) -> list[int]:
-        """Codes of the peers' texts (addresses are told apart by identity: their ``==`` is slow)."""
-        if not n:
-            return []
-        ids = list(map(id, peers))
-        if ids.count(ids[0]) == n:
-            first = peers[0]
-            return [self._peers[address_text(first) if first is not None else None]] * n
-        codes = {}
-        for key in set(ids):
-            peer = peers[ids.index(key)]
-            codes[key] = self._peers[address_text(peer) if peer is not None else None]
-        return list(map(codes.__getitem__, ids))
-
     def _expand(self, arrays: dict[str, Array], lists: dict[str, list[Any]], values: list[Any],
                 batches: list[tuple[int, Batch]]) -> tuple[dict[str, Array], dict[str, list[Any]], list[Any]]:
         """Replace each batched call's row by one row per message it moved (and one for an error)."""
@@ -448,6 +638,7 @@ class Store:
             at = int(starts[i])
             out["batch"][at:at + rows] = self.next_batch
             self.asked[self.next_batch] = batch.asked
+            self._batch_ends.append((self.next_seq + at + rows - 1, self.next_batch))
             self.next_batch += 1
             if rows > count and batch.call_flags is not None:  # the call's own row (nothing moved, or the error)
                 out["flags"][at + rows - 1] = batch.call_flags
@@ -523,6 +714,19 @@ class Store:
             name = "FAILED"  # not an IOErrorEnum: counted as FAILED, as GLib does with unknown codes
         message = getattr(error, "message", None)
         return self._errors[(name, message if isinstance(message, str) else str(error))]
+
+
+def _peer_codes(interner: _Interner, peers: list[Any], n: int) -> list[int]:
+    """Codes of the peers' texts (addresses are told apart by identity: their ``==`` is slow)."""
+    if not n:
+        return []
+    ids = list(map(id, peers))
+    if ids.count(ids[0]) == n:
+        first = peers[0]
+        return [interner[address_text(first) if first is not None else None]] * n
+    codes = {key: interner[address_text(peer) if peer is not None else None]
+             for key, peer in dict(zip(ids, peers)).items()}  # (the same id: the same object)
+    return list(map(codes.__getitem__, ids))
 
 
 def _forget(sockets: dict[int, _SocketEntry], key: int, entry: _SocketEntry) -> Any:
