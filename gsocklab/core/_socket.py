@@ -517,8 +517,8 @@ class Socket(  # type: ignore[misc]
         # a wrapper would cost a Python call more.
         lane = self._lane
         if lane is not None:
-            waited = CALL.waited
             t0 = monotonic()
+        waited = 0.0  # what the call waited: only a retry waits, so only a retry reads the clock of CALL
         try:
             if not self._usable or cancellable is not None:
                 self._check_io(cancellable)
@@ -526,8 +526,12 @@ class Socket(  # type: ignore[misc]
             try:
                 data, source = sock.recvfrom(size)  # type: ignore[union-attr]
             except BlockingIOError:
-                data, source = self._retry(_IN, -1 if self._blocking else 0, cancellable, _MESSAGE_IN,
-                                           sock.recvfrom, size_arg(size))  # type: ignore[union-attr]
+                start = CALL.waited
+                try:
+                    data, source = self._retry(_IN, -1 if self._blocking else 0, cancellable, _MESSAGE_IN,
+                                               sock.recvfrom, size_arg(size))  # type: ignore[union-attr]
+                finally:
+                    waited = CALL.waited - start
             except OSError as exc:
                 raise from_oserror(exc, _MESSAGE_IN) from exc
             except (TypeError, ValueError):
@@ -535,7 +539,7 @@ class Socket(  # type: ignore[misc]
                 raise
         except Error as error:
             if lane is not None:
-                report(self, "receive_from", t0, CALL.waited - waited, None, None, None, error, None)
+                report(self, "receive_from", t0, waited, None, None, None, error, None)
             raise
         finally:
             if self._closed:  # closed meanwhile: the descriptor may be ours to close
@@ -550,7 +554,7 @@ class Socket(  # type: ignore[misc]
                     thread = threads.code
                 except AttributeError:
                     thread = thread_code()
-                stage((t0, monotonic(), CALL.waited - waited, count, self, "receive_from", thread, address,
+                stage((t0, monotonic(), waited, count, self, "receive_from", thread, address,
                        data if count <= cap else data[:cap] if cap else None, None))
             except Exception:
                 lane_failed(self)
@@ -625,8 +629,8 @@ class Socket(  # type: ignore[misc]
         """
         lane = self._lane  # staged here, as in receive_from
         if lane is not None:
-            waited = CALL.waited
             t0 = monotonic()
+        waited = 0.0  # what the call waited: only a retry waits, so only a retry reads the clock of CALL
         try:
             if not self._usable or cancellable is not None:
                 self._check_io(cancellable)
@@ -652,12 +656,16 @@ class Socket(  # type: ignore[misc]
                     buffer = data_arg(buffer)  # a list of ints as bytes; else a TypeError naming the parameter
                 call, args = ((sock.send, (buffer, MSG_NOSIGNAL)) if native is None  # type: ignore[union-attr]
                               else (sock.sendto, (buffer, MSG_NOSIGNAL, native)))  # type: ignore[union-attr]
-                sent = self._io(_OUT, -1 if self._blocking else 0, cancellable, _MESSAGE_OUT, call, *args)
+                start = CALL.waited
+                try:
+                    sent = self._io(_OUT, -1 if self._blocking else 0, cancellable, _MESSAGE_OUT, call, *args)
+                finally:
+                    waited = CALL.waited - start
             except OSError as exc:
                 raise from_oserror(exc, _MESSAGE_OUT) from exc
         except Error as error:
             if lane is not None:
-                report(self, "send_to", t0, CALL.waited - waited, None, address, None, error, None)
+                report(self, "send_to", t0, waited, None, address, None, error, None)
             raise
         finally:
             if self._closed:  # closed meanwhile: the descriptor may be ours to close
@@ -665,7 +673,7 @@ class Socket(  # type: ignore[misc]
         if lane is not None:
             peer = address if address is not None else peer_of(self)
             if type(buffer) is not bytes:  # a buffer the caller may change: copied by the recorder
-                report(self, "send_to", t0, CALL.waited - waited, sent, peer, buffer, None, None)
+                report(self, "send_to", t0, waited, sent, peer, buffer, None, None)
                 return sent
             stage, threads, thread_code, cap = lane
             try:
@@ -673,7 +681,7 @@ class Socket(  # type: ignore[misc]
                     thread = threads.code
                 except AttributeError:
                     thread = thread_code()
-                stage((t0, monotonic(), CALL.waited - waited, sent, self, "send_to", thread, peer,
+                stage((t0, monotonic(), waited, sent, self, "send_to", thread, peer,
                        buffer if len(buffer) <= cap else buffer[:cap] if cap else None, None))
             except Exception:
                 lane_failed(self)
