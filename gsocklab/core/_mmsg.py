@@ -182,25 +182,33 @@ def parse_cmsgs(raw: bytes) -> list[tuple[int, int, bytes]]:
 
 # -- batches -------------------------------------------------------------------------------------
 
-def _pointer(buffer: Any, keep: list[Any]) -> int:
-    """The address of ``buffer``'s data, keeping whatever holds it alive in ``keep``.
+def _exported(buffer: Any, keep: list[Any]) -> tuple[int, int]:
+    """The address and the length *now* of ``buffer``'s data; ``keep`` holds it until the batch goes.
 
-    A read-only view of something other than ``bytes`` has no pointer ctypes can take: it
-    is copied, and the batch holding the copy must not be reused (``keep`` gets `COPIED`).
+    The length is read here, at the call, never taken from a vector's ``size``: a
+    ``bytearray`` shrunk after its vector was made must not be read or written past its
+    new end. From here on the export (``from_buffer``) keeps it from being resized. A
+    read-only view of something other than ``bytes`` has no pointer ctypes can take: it is
+    copied, and the batch holding the copy must not be reused (``keep`` gets `COPIED`).
     """
     if isinstance(buffer, bytes):
         pointer = ctypes.c_char_p(buffer)
         keep.append(pointer)
-        return ctypes.cast(pointer, ctypes.c_void_p).value or 0
+        return ctypes.cast(pointer, ctypes.c_void_p).value or 0, len(buffer)
     view = memoryview(buffer)
     if view.readonly:
         keep.append(COPIED)
-        return _pointer(view.tobytes(), keep)
+        return _exported(view.tobytes(), keep)
     if view.nbytes == 0:
-        return 0
+        return 0, 0
     exported = (ctypes.c_char * view.nbytes).from_buffer(view)
     keep.append(exported)
-    return ctypes.addressof(exported)
+    return ctypes.addressof(exported), view.nbytes
+
+
+def _pointer(buffer: Any, keep: list[Any]) -> int:
+    """The address of ``buffer``'s data, kept alive by ``keep`` (see `_exported`)."""
+    return _exported(buffer, keep)[0]
 
 
 class _Batch:
@@ -227,8 +235,9 @@ class _Batch:
         iovs = (iovec * len(vectors))()
         self.keep.append(iovs)
         for iov, vector in zip(iovs, vectors):
-            iov.iov_base = _pointer(vector.buffer, self.keep)
-            iov.iov_len = vector.size
+            iov.iov_base, nbytes = _exported(vector.buffer, self.keep)
+            size = vector.size
+            iov.iov_len = size if size <= nbytes else nbytes  # a buffer shrunk since: its length now
         return ctypes.addressof(iovs), len(vectors)
 
     def results(self, count: int) -> Any:
