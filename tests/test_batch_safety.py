@@ -59,3 +59,41 @@ def test_receive_messages_never_writes_past_a_shrunk_buffer() -> None:
         print("ok")
     """)
     assert out.strip() == "ok"
+
+
+def test_descriptors_received_in_batches_close_when_the_messages_are_dropped() -> None:
+    """1,000 batches receive a descriptor each into messages that are then dropped: the
+    socket keeps nothing, so the descriptor count is back to where it was every time
+    (a kept batch used to hold the messages, and their descriptors, until the next call)."""
+    import os
+    import socket
+
+    from gsocklab import Gio
+
+    def fd_count() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    left, right = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    a, b = Gio.Socket.new_from_fd(left.detach()), Gio.Socket.new_from_fd(right.detach())
+    read_end, write_end = os.pipe()
+    try:
+        a.set_timeout(5)
+        b.set_timeout(5)
+        baseline = fd_count()
+        for _ in range(1000):
+            fds = Gio.UnixFDMessage.new()
+            fds.append_fd(write_end)
+            out = Gio.OutputMessage(None, [b"x"], [fds])
+            assert a.send_messages([out], 0) == 1
+            del out, fds  # its duplicate of write_end closes with it
+            ins = [Gio.InputMessage([bytearray(4)], [])]
+            assert b.receive_messages(ins, 0) == 1
+            assert [type(c) for c in ins[0].control_messages] == [Gio.UnixFDMessage]
+            assert fd_count() == baseline + 1  # the one received, owned by the message
+            del ins
+            assert fd_count() == baseline
+    finally:
+        a.close()
+        b.close()
+        os.close(read_end)
+        os.close(write_end)

@@ -225,6 +225,10 @@ class _Batch:
         self.reusable = True  # subclasses clear it when the batch holds copies of mutable state
         self.words: memoryview | None = None
 
+    def keepable(self) -> bool:
+        """Whether the batch may be kept for a later call (see `InputBatch.keepable`)."""
+        return self.reusable
+
     def matches(self, messages: Sequence[Any]) -> bool:
         """Whether this batch still describes ``messages`` exactly (and may be reused at all)."""
         return self.reusable and self.generation == generation() and self.messages == messages
@@ -310,6 +314,11 @@ class InputBatch(_Batch):
                 hdr.msg_control, hdr.msg_controllen = ctypes.addressof(control), CONTROL_BUFFER
         self.template = bytes(self.array)
         self.reusable = COPIED not in self.keep
+
+    def keepable(self) -> bool:
+        """Not when messages asked for control messages: kept, the batch would keep them, and
+        the descriptors they received, open after the caller dropped them."""
+        return self.reusable and not self.controls
 
     def rearm(self, count: int) -> None:
         """Restore the in/out fields the kernel overwrote in the first ``count`` headers (one copy)."""

@@ -61,7 +61,14 @@ def _checkout(free: list[Any]) -> Any:
 
 
 def _checkin(free: list[Any], batch: Any) -> None:
-    """Keep ``batch`` for the next call (one is kept; a batch made by a concurrent call is dropped)."""
+    """Keep ``batch`` for the next call (one is kept; a batch made by a concurrent call is dropped).
+
+    A batch that may not be reused is not kept either (``keepable``): one with control
+    messages would keep the caller's messages, and the descriptors they own, open after
+    the caller dropped them.
+    """
+    if not batch.keepable():
+        return
     if not free:
         free.append(batch)
     del free[1:]
