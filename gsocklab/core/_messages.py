@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from ._address import SocketAddress
 from ._enums import IOErrorEnum
 from ._errors import new_io_error
 from ._gobject import Object
 
 if TYPE_CHECKING:
-    from ._address import SocketAddress
     from ._control import SocketControlMessage
 
 __all__ = ["InputMessage", "InputVector", "OutputMessage", "OutputVector", "generation"]
@@ -36,6 +36,9 @@ def _changed() -> None:
 
 
 def _nbytes(buffer: object, name: str, writable: bool) -> int:
+    cls = type(buffer)
+    if cls is bytearray or (cls is bytes and not writable):  # the common cases, without a memoryview
+        return len(buffer)  # type: ignore[arg-type]
     try:
         view = memoryview(buffer)  # type: ignore[arg-type]
     except TypeError:
@@ -105,6 +108,10 @@ class OutputVector(_Vector):
     __slots__ = ()
 
     def __init__(self, buffer: Any = b"", size: int | None = None) -> None:
+        cls = type(buffer)
+        if size is None and (cls is bytes or cls is bytearray):  # the common case, in one call
+            self._buffer, self._size = buffer, len(buffer)
+            return
         super().__init__(buffer, size)
 
 
@@ -138,9 +145,11 @@ def _vector_tuple(vectors: Iterable[Any] | None, name: str, kind: type[_V], item
         raise TypeError(f"{name} must be a list of Gio.{kind.__name__} or {items_are}, not a single "
                         f"{type(vectors).__name__}")
     try:
-        items = list(vectors)
+        items = tuple(vectors)
     except TypeError:
         raise TypeError(f"{name} must be a list, not {type(vectors).__name__}") from None
+    if len(items) == 1 and type(items[0]) is kind:  # the common case, checked without a loop
+        return items
     return tuple(v if isinstance(v, kind) else kind(v) for v in items)
 
 
@@ -226,11 +235,18 @@ class OutputMessage(_Message):
     def __init__(self, address: SocketAddress | None = None, vectors: Sequence[Any] | None = None,
                  control_messages: Sequence[SocketControlMessage] | None = None,
                  num_vectors: int | None = None) -> None:
+        self.bytes_sent = 0
+        if (type(vectors) is list and len(vectors) == 1 and type(vectors[0]) is OutputVector
+                and control_messages is None and num_vectors is None
+                and (address is None or isinstance(address, SocketAddress))):
+            # The common case, checked in one expression: constructing messages is on the path
+            # of every sender that builds a new list per batch.
+            self._address, self._vectors, self._control_messages = address, (vectors[0],), None
+            return
         self._address = _check_address(address)
         self._vectors = output_vectors(vectors)
         _check_num_vectors(num_vectors, self._vectors)
         self._control_messages = _control_list(control_messages, "control_messages")
-        self.bytes_sent = 0
 
     @property
     def address(self) -> SocketAddress | None:
@@ -298,8 +314,6 @@ def _check_num_vectors(num_vectors: int | None, vectors: tuple[Any, ...]) -> Non
 
 
 def _check_address(address: object) -> SocketAddress | None:
-    from ._address import SocketAddress
-
     if address is not None and not isinstance(address, SocketAddress):
         raise TypeError(f"address must be a Gio.SocketAddress or None, not {type(address).__name__}")
     return address

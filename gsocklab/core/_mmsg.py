@@ -248,6 +248,10 @@ class _Batch:
         """``(namelen, controllen, flags, msg_len)`` for the first ``count`` messages."""
         return _RESULTS.iter_unpack(memoryview(self.array).cast("B")[:count * MMSGHDR_SIZE])
 
+    def sent(self, count: int) -> list[int]:
+        """``msg_len`` of the first ``count`` headers."""
+        return self.column(MSG_LEN_OFFSET, count)
+
     def column(self, offset: int, count: int) -> list[int]:
         """One 32-bit field (at byte ``offset`` of each header) of the first ``count`` headers."""
         words = self.words

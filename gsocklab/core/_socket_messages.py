@@ -14,6 +14,7 @@ import errno
 import socket as _socket
 import sys
 import time
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from ._args import check_cancellable, cint_arg, int_arg, os_sockaddr
@@ -37,6 +38,8 @@ from ._mmsg import (
     parse_cmsgs,
 )
 from ._results import ReceiveMessageResult
+from ._send_batch import AVAILABLE as SEND_BATCH
+from ._send_batch import SendBatch
 from ._socket_base import SocketBase, in_flight, remember
 
 if TYPE_CHECKING:
@@ -50,6 +53,7 @@ _IN, _OUT = IOCondition.IN, IOCondition.OUT
 _MESSAGE_IN, _MESSAGE_OUT = "Error receiving message: ", "Error sending message: "
 _MSG_CMSG_CLOEXEC = int(getattr(_socket, "MSG_CMSG_CLOEXEC", 0))
 _new_tuple = tuple.__new__
+_CONTROLS = attrgetter("_control_messages")
 
 
 def _checkout(free: list[Any]) -> Any:
@@ -236,18 +240,23 @@ class SocketMessagesMixin(SocketBase):
             return 0
         if SENDMMSG is None:
             return self._send_messages_one_by_one(messages, flags, timeout_us, cancellable)
-        batch = _checkout(self._out_batches)  # each thread its own batch: the kernel writes into it
-        if batch is None or not batch.matches(messages):
-            try:
-                batch = OutputBatch(messages, self._family, mapped_ok=True)
-            except OSError as exc:
-                raise from_oserror(exc, _MESSAGE_OUT) from exc
+        messages = messages[:IOV_MAX]
+        batch: SendBatch | OutputBatch
         try:
-            sent = self._batch_loop(SENDMMSG, batch.base, min(len(messages), IOV_MAX), flags, timeout_us,
-                                    cancellable, _OUT, _MESSAGE_OUT)
-            lengths = batch.column(MSG_LEN_OFFSET, sent)
-        finally:
-            _checkin(self._out_batches, batch)
+            if SEND_BATCH and not any(map(_CONTROLS, messages)):
+                batch = SendBatch(messages, self._family, mapped_ok=True)  # laid out afresh: no cache
+            else:
+                batch = OutputBatch(messages, self._family, mapped_ok=True)
+        except OSError as exc:
+            raise from_oserror(exc, _MESSAGE_OUT) from exc
+        except AttributeError:
+            for message in messages:
+                if not isinstance(message, OutputMessage):
+                    raise TypeError(f"messages must be Gio.OutputMessage items, not {type(message).__name__}") from None
+            raise
+        sent = self._batch_loop(SENDMMSG, batch.base, len(messages), flags, timeout_us,
+                                cancellable, _OUT, _MESSAGE_OUT)
+        lengths = batch.sent(sent)
         for message, length in zip(messages, lengths):
             message.bytes_sent = length
         return sent
