@@ -735,7 +735,6 @@ class Socket(  # type: ignore[misc]
             self._last_source = ((), None)
             self._address_cache.clear()
             self._raw_address_cache.clear()
-            del self._in_batches[:]
         finally:
             next(self._left)
         error = self._reap()

@@ -59,7 +59,6 @@ if TYPE_CHECKING:
     from ._address import SocketAddress
     from ._cancellable import Cancellable
     from ._enums import SocketFamily, SocketType
-    from ._mmsg import InputBatch
     from ._source import SocketSource
 
 __all__ = ["ASYNC_WAITED", "CALL", "SocketBase", "hot_path", "in_flight", "remember"]
@@ -158,7 +157,7 @@ class SocketBase(Object):
     # sockets still take attributes of the caller's own, as PyGObject's do.
     __slots__ = (
         "_address_cache", "_blocking", "_closed", "_connect_pending", "_connected_read", "_connected_write",
-        "_construct_error", "_entered", "_family", "_fd", "_in_batches", "_inited", "_keepalive", "_label", "_lane",
+        "_construct_error", "_entered", "_family", "_fd", "_inited", "_keepalive", "_label", "_lane",
         "_last_source", "_last_to", "_left", "_listen_backlog", "_listening", "_lock", "_observers",
         "_own_observers", "_poller", "_protocol", "_raw_address_cache", "_remote_address", "_sock", "_sources",
         "_timed_out", "_timeout", "_type", "_usable", "_wake",
@@ -196,7 +195,6 @@ class SocketBase(Object):
     _raw_address_cache: dict[bytes, SocketAddress | None]
     _last_source: tuple[Any, SocketAddress | None]  # (OS address, Gio address) of the last source
     _last_to: tuple[Any, Any]  # (Gio address, OS address) of the last destination
-    _in_batches: list[InputBatch]  # a native receive batch kept for the next call (at most one)
 
     def _init_state(self) -> None:
         """Every slot's starting value (`Socket.__init__` calls it first)."""
@@ -227,7 +225,6 @@ class SocketBase(Object):
         self._raw_address_cache = {}
         self._last_source = ((), None)  # () is never equal to an OS address
         self._last_to = (None, None)
-        self._in_batches = []
 
     # -- checks ---------------------------------------------------------------------------
 

@@ -18,6 +18,8 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from ._args import check_cancellable, cint_arg, int_arg, os_sockaddr
+from ._batch_layout import AVAILABLE as SEND_BATCH
+from ._batch_layout import ReceiveBatch, SendBatch
 from ._enums import IOCondition, IOErrorEnum, PollableReturn, SocketType
 from ._errors import Error, from_errno, from_oserror, new_io_error
 from ._gobject import Object
@@ -38,8 +40,6 @@ from ._mmsg import (
     parse_cmsgs,
 )
 from ._results import ReceiveMessageResult
-from ._send_batch import AVAILABLE as SEND_BATCH
-from ._send_batch import SendBatch
 from ._socket_base import SocketBase, in_flight, remember
 
 if TYPE_CHECKING:
@@ -54,28 +54,6 @@ _MESSAGE_IN, _MESSAGE_OUT = "Error receiving message: ", "Error sending message:
 _MSG_CMSG_CLOEXEC = int(getattr(_socket, "MSG_CMSG_CLOEXEC", 0))
 _new_tuple = tuple.__new__
 _CONTROLS = attrgetter("_control_messages")
-
-
-def _checkout(free: list[Any]) -> Any:
-    """Take the batch kept for reuse, if any (``list.pop`` is atomic: two threads never get one batch)."""
-    try:
-        return free.pop()
-    except IndexError:
-        return None
-
-
-def _checkin(free: list[Any], batch: Any) -> None:
-    """Keep ``batch`` for the next call (one is kept; a batch made by a concurrent call is dropped).
-
-    A batch that may not be reused is not kept either (``keepable``): one with control
-    messages would keep the caller's messages, and the descriptors they own, open after
-    the caller dropped them.
-    """
-    if not batch.keepable():
-        return
-    if not free:
-        free.append(batch)
-    del free[1:]
 
 
 def _message_list(messages: object, kind: type) -> list[Any]:
@@ -299,19 +277,24 @@ class SocketMessagesMixin(SocketBase):
             return 0
         if RECVMMSG is None:
             return self._receive_messages_one_by_one(messages, flags, timeout_us, cancellable)
-        count = min(len(messages), IOV_MAX)
-        batch = _checkout(self._in_batches)  # each thread its own batch: the kernel writes into it
-        if batch is None or not batch.matches(messages):
-            batch = InputBatch(messages)
-        else:
-            batch.rearm(count)
+        messages = messages[:IOV_MAX]
+        count = len(messages)
+        batch: ReceiveBatch | InputBatch
         try:
-            got = self._batch_loop(RECVMMSG, batch.base, count, flags | _MSG_CMSG_CLOEXEC, timeout_us,
-                                   cancellable, _IN, _MESSAGE_IN)
-        except BaseException:
-            _checkin(self._in_batches, batch)
+            if SEND_BATCH and list(map(_CONTROLS, messages)).count(None) == count:
+                batch = ReceiveBatch(messages)  # laid out afresh: no cache, no caller buffer exported
+            else:
+                batch = InputBatch(messages)  # control messages asked for: ctypes buffers, this call only
+        except AttributeError:
+            for message in messages:
+                if not isinstance(message, InputMessage):
+                    raise TypeError(f"messages must be Gio.InputMessage items, not {type(message).__name__}") from None
             raise
+        got = self._batch_loop(RECVMMSG, batch.base, count, flags | _MSG_CMSG_CLOEXEC, timeout_us,
+                               cancellable, _IN, _MESSAGE_IN)
         lengths = batch.column(MSG_LEN_OFFSET, got)
+        if isinstance(batch, ReceiveBatch):
+            batch.deliver(lengths)
         all_flags = batch.column(MSG_FLAGS_OFFSET, got)
         namelens = batch.column(MSG_NAMELEN_OFFSET, got)
         names = batch.names_bytes(got)
@@ -330,9 +313,8 @@ class SocketMessagesMixin(SocketBase):
                 message.flags = msg_flags
                 message.address = self._raw_address(names[offset:offset + namelen]) if namelen else None
                 offset += SOCKADDR_STORAGE
-        if batch.controls:
+        if isinstance(batch, InputBatch) and batch.controls:
             self._fill_control_messages(messages, batch, got)
-        _checkin(self._in_batches, batch)  # read out: another call may reuse it now
         return got
 
     def _raw_address(self, raw: bytes) -> SocketAddress | None:
