@@ -204,7 +204,11 @@ class ReceiveBatch:
         data = memoryview(self.data)
         if self.single:  # one vector per message
             for vector, offset, length in zip(self.vectors, self.offsets, lengths):
-                _copy_into(vector._buffer, data[offset:offset + length])
+                buffer = vector._buffer
+                if type(buffer) is bytearray and length <= len(buffer):  # the common case, inline
+                    buffer[:length] = data[offset:offset + length]
+                else:
+                    _copy_into(buffer, data[offset:offset + length])
             return
         index = 0
         for count, length in zip(self.counts, lengths):
