@@ -125,6 +125,9 @@ class InputVector(_Vector):
     _WRITABLE = True
 
     def __init__(self, buffer: Any = None, size: int | None = None) -> None:
+        if buffer is None and type(size) is int and size >= 0:  # the common case, in one call
+            self._buffer, self._size = bytearray(size), size
+            return
         if buffer is None:
             if size is None:
                 size = 0  # PyGObject's Gio.InputVector(): an empty vector
@@ -278,12 +281,16 @@ class InputMessage(_Message):
 
     def __init__(self, vectors: Sequence[Any] | None = None,
                  control_messages: list[SocketControlMessage] | None = None, num_vectors: int | None = None) -> None:
-        self._vectors = input_vectors(vectors)
-        _check_num_vectors(num_vectors, self._vectors)
-        self._control_messages = _receive_list(control_messages)
         self.address: SocketAddress | None = None
         self.bytes_received = 0
         self.flags = 0
+        if (type(vectors) is list and len(vectors) == 1 and type(vectors[0]) is InputVector
+                and control_messages is None and num_vectors is None):  # the common case, at once
+            self._vectors, self._control_messages = (vectors[0],), None
+            return
+        self._vectors = input_vectors(vectors)
+        _check_num_vectors(num_vectors, self._vectors)
+        self._control_messages = _receive_list(control_messages)
 
     @property
     def payload(self) -> bytes:
