@@ -3,9 +3,9 @@
 Pure data, as GLib's structs (``giotypes.h``), but holding Python buffers instead of raw
 pointers, so that — unlike with PyGObject — a vector can carry a ``bytearray`` and received
 data lands in it. Every change to an existing vector or message bumps a module-wide
-generation counter: the batched calls keep the native ``mmsghdr`` array they built for a
-list of messages and reuse it while nothing has changed (`generation`). Creating new
-objects changes nothing: they are not in any list a batch was built for.
+generation counter (`generation`), which the recorder uses to reuse what it learnt of a
+message list's layout. The common constructor calls take a one-expression fast path:
+building messages is on the path of every program that sends a new list per batch.
 """
 
 from __future__ import annotations

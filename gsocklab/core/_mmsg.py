@@ -1,12 +1,13 @@
 """Native message headers for ``sendmmsg``/``recvmmsg`` (Linux), through ctypes.
 
-Python's ``socket`` has no batched calls, so the batch is laid out here as the C library
-wants it: an array of ``struct mmsghdr`` whose ``iovec``s point straight into the
-messages' Python buffers (writable buffers through ``ctypes.from_buffer``, which also locks
-a ``bytearray`` against resizing while the batch exists; ``bytes`` through its read-only
-data pointer). Nothing depends on CPython's object layout. A batch is built once for a
-list of messages and reused while `gsocklab._messages.generation` is unchanged, so a loop
-that resends the same messages pays only for the system call.
+Python's ``socket`` has no batched calls, so the batch is laid out as the C library wants
+it: an array of ``struct mmsghdr``. The common batches are laid out by
+`gsocklab.core._batch_layout` (array columns, data copied); the batches here, through
+ctypes structures whose ``iovec``s point straight into the messages' Python buffers
+(writable buffers through ``ctypes.from_buffer``, which locks a ``bytearray`` against
+resizing while the batch exists; ``bytes`` through its read-only data pointer), serve the
+messages that carry control messages, for one call each. Nothing depends on CPython's
+object layout. This module also holds the sockaddr and control-message codecs.
 
 The system calls themselves are made by `gsocklab._socket` (`SENDMMSG`, `RECVMMSG`).
 """
