@@ -97,3 +97,37 @@ def test_descriptors_received_in_batches_close_when_the_messages_are_dropped() -
         b.close()
         os.close(read_end)
         os.close(write_end)
+
+
+def test_bytearrays_are_resizable_as_soon_as_a_batch_returns() -> None:
+    """No batch keeps a caller's buffer exported: each bytearray can grow and shrink right
+    after the call (a kept native batch used to lock them with ``BufferError``), with and
+    without control messages."""
+    import socket
+
+    from gsocklab import Gio
+
+    a = Gio.Socket.new(Gio.SocketFamily.IPV4, Gio.SocketType.DATAGRAM, Gio.SocketProtocol.UDP)
+    b = Gio.Socket.new(Gio.SocketFamily.IPV4, Gio.SocketType.DATAGRAM, Gio.SocketProtocol.UDP)
+    left, right = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+    u, v = Gio.Socket.new_from_fd(left.detach()), Gio.Socket.new_from_fd(right.detach())
+    try:
+        for s in (a, b):
+            s.bind(Gio.InetSocketAddress.new_from_string("127.0.0.1", 0), False)
+        for s in (a, b, u, v):
+            s.set_timeout(5)
+        for sender, receiver, controls in ((a, b, None), (u, v, [])):
+            out_buffers = [bytearray(b"%d" % i) * 8 for i in range(4)]
+            out = [Gio.OutputMessage(receiver.get_local_address() if controls is None else None, [buffer])
+                   for buffer in out_buffers]
+            assert sender.send_messages(out, 0) == 4
+            in_buffers = [bytearray(64) for _ in range(4)]
+            inbox = [Gio.InputMessage([buffer], None if controls is None else []) for buffer in in_buffers]
+            assert receiver.receive_messages(inbox, 0) == 4
+            assert [m.payload for m in inbox] == [b"%d" % i * 8 for i in range(4)]
+            for buffer in out_buffers + in_buffers:
+                buffer.extend(b"more")  # BufferError while a batch still exports it
+                del buffer[2:]
+    finally:
+        for s in (a, b, u, v):
+            s.close()

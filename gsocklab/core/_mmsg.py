@@ -24,10 +24,9 @@ from typing import Any, Final
 from ._address import SocketAddress
 from ._args import os_sockaddr
 from ._enums import SocketFamily
-from ._messages import InputMessage, OutputMessage, generation
+from ._messages import InputMessage, OutputMessage
 
 __all__ = [
-    "COPIED",
     "IOV_MAX",
     "MMSGHDR_SIZE",
     "RECVMMSG",
@@ -43,7 +42,6 @@ __all__ = [
 SOCKADDR_STORAGE: Final = 128
 CONTROL_BUFFER: Final = 2048  # GLib's control buffer per received message
 _SIZE_T: Final = ctypes.sizeof(ctypes.c_size_t)
-COPIED: Final = object()  # marks a batch whose data was copied or serialized: rebuilt every call
 
 
 class iovec(ctypes.Structure):
@@ -190,7 +188,7 @@ def _exported(buffer: Any, keep: list[Any]) -> tuple[int, int]:
     ``bytearray`` shrunk after its vector was made must not be read or written past its
     new end. From here on the export (``from_buffer``) keeps it from being resized. A
     read-only view of something other than ``bytes`` has no pointer ctypes can take: it is
-    copied, and the batch holding the copy must not be reused (``keep`` gets `COPIED`).
+    copied, and ``keep`` holds the copy.
     """
     if isinstance(buffer, bytes):
         pointer = ctypes.c_char_p(buffer)
@@ -198,7 +196,6 @@ def _exported(buffer: Any, keep: list[Any]) -> tuple[int, int]:
         return ctypes.cast(pointer, ctypes.c_void_p).value or 0, len(buffer)
     view = memoryview(buffer)
     if view.readonly:
-        keep.append(COPIED)
         return _exported(view.tobytes(), keep)
     if view.nbytes == 0:
         return 0, 0
@@ -215,24 +212,14 @@ def _pointer(buffer: Any, keep: list[Any]) -> int:
 class _Batch:
     """An ``mmsghdr`` array for one list of messages, valid while nothing changes."""
 
-    __slots__ = ("array", "base", "generation", "keep", "messages", "reusable", "words")
+    __slots__ = ("array", "base", "keep", "messages", "words")
 
     def __init__(self, messages: list[Any]) -> None:
         self.messages = messages
-        self.generation = generation()
         self.array = (mmsghdr * max(len(messages), 1))()
         self.base = ctypes.addressof(self.array)
         self.keep: list[Any] = []
-        self.reusable = True  # subclasses clear it when the batch holds copies of mutable state
         self.words: memoryview | None = None
-
-    def keepable(self) -> bool:
-        """Whether the batch may be kept for a later call (see `InputBatch.keepable`)."""
-        return self.reusable
-
-    def matches(self, messages: Sequence[Any]) -> bool:
-        """Whether this batch still describes ``messages`` exactly (and may be reused at all)."""
-        return self.reusable and self.generation == generation() and self.messages == messages
 
     def _iovecs(self, vectors: Sequence[Any]) -> tuple[int, int]:
         if not vectors:
@@ -291,15 +278,12 @@ class OutputBatch(_Batch):
                 # cannot be seen, so this batch is never reused.
                 control = pack_cmsgs(serialize_control_messages(message.control_messages))
                 hdr.msg_control, hdr.msg_controllen = _pointer(control, self.keep), len(control)
-                self.reusable = False
-        if COPIED in self.keep:
-            self.reusable = False
 
 
 class InputBatch(_Batch):
     """The native batch of ``receive_messages``: source addresses and, where asked, control data."""
 
-    __slots__ = ("controls", "names", "template")
+    __slots__ = ("controls", "names")
 
     def __init__(self, messages: Sequence[InputMessage]) -> None:
         super().__init__(list(messages))
@@ -317,17 +301,6 @@ class InputBatch(_Batch):
                 control = (ctypes.c_char * CONTROL_BUFFER)()
                 self.controls[index] = control
                 hdr.msg_control, hdr.msg_controllen = ctypes.addressof(control), CONTROL_BUFFER
-        self.template = bytes(self.array)
-        self.reusable = COPIED not in self.keep
-
-    def keepable(self) -> bool:
-        """Not when messages asked for control messages: kept, the batch would keep them, and
-        the descriptors they received, open after the caller dropped them."""
-        return self.reusable and not self.controls
-
-    def rearm(self, count: int) -> None:
-        """Restore the in/out fields the kernel overwrote in the first ``count`` headers (one copy)."""
-        ctypes.memmove(self.base, self.template, count * MMSGHDR_SIZE)
 
     def names_bytes(self, count: int) -> bytes:
         """The raw source addresses of the first ``count`` messages, ``SOCKADDR_STORAGE`` apart."""
