@@ -65,6 +65,17 @@ def _as_bytes_view(buffer: Any, size: int) -> Any:
     return buffer if len(buffer) <= size else memoryview(buffer)[:size]
 
 
+def _point_at_iovecs(words: array[int], counts: list[int], iov_base: int, single: bool) -> None:
+    """Fill ``msg_iov``/``msg_iovlen`` of every header: each message's first iovec and their count."""
+    n = len(counts)
+    if single:  # one vector each: evenly spaced
+        words[2::_WORDS] = array("Q", range(iov_base, iov_base + 16 * n, 16))
+        words[3::_WORDS] = array("Q", [1]) * n
+    else:
+        words[2::_WORDS] = array("Q", accumulate((16 * c for c in counts[:-1]), initial=iov_base))
+        words[3::_WORDS] = array("Q", counts)
+
+
 class SendBatch:
     """The native headers and data of one call's messages (see the module doc)."""
 
@@ -94,12 +105,7 @@ class SendBatch:
             iovs[1::2] = array("Q", sizes)
         iov_base = iovs.buffer_info()[0]
         words = self.headers = array("Q", bytes(MMSGHDR_SIZE * n))
-        if counts.count(1) == n:
-            words[2::_WORDS] = array("Q", range(iov_base, iov_base + 16 * n, 16))
-            words[3::_WORDS] = array("Q", [1]) * n
-        else:
-            words[2::_WORDS] = array("Q", accumulate((16 * c for c in counts[:-1]), initial=iov_base))
-            words[3::_WORDS] = array("Q", counts)
+        _point_at_iovecs(words, counts, iov_base, counts.count(1) == n)
         addresses = list(map(_ADDRESS, messages))
         first = addresses[0] if n else None
         self.names: list[bytes] = []
@@ -182,12 +188,7 @@ class ReceiveBatch:
         names_base = names.buffer_info()[0]
         words[0::_WORDS] = array("Q", range(names_base, names_base + SOCKADDR_STORAGE * n, SOCKADDR_STORAGE))
         words[1::_WORDS] = array("Q", [SOCKADDR_STORAGE]) * n
-        if single:
-            words[2::_WORDS] = array("Q", range(iov_base, iov_base + 16 * n, 16))
-            words[3::_WORDS] = array("Q", [1]) * n
-        else:
-            words[2::_WORDS] = array("Q", accumulate((16 * c for c in counts[:-1]), initial=iov_base))
-            words[3::_WORDS] = array("Q", counts)
+        _point_at_iovecs(words, counts, iov_base, single)
         self.base = words.buffer_info()[0]
 
     def column(self, offset: int, count: int) -> list[int]:
