@@ -10,6 +10,7 @@ building messages is on the path of every program that sends a new list per batc
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -21,7 +22,7 @@ from ._gobject import Object
 if TYPE_CHECKING:
     from ._control import SocketControlMessage
 
-__all__ = ["InputMessage", "InputVector", "OutputMessage", "OutputVector", "generation"]
+__all__ = ["InputMessage", "InputVector", "OutputMessage", "OutputVector", "changed", "generation"]
 
 _generation = [0]
 
@@ -31,7 +32,8 @@ def generation() -> int:
     return _generation[0]
 
 
-def _changed() -> None:
+def changed() -> None:
+    """Note that a vector or message changed (moves `generation` on)."""
     _generation[0] += 1
 
 
@@ -83,7 +85,7 @@ class _Vector(Object):
     def buffer(self, buffer: Any) -> None:
         nbytes = _nbytes(buffer, "buffer", writable=self._WRITABLE)
         self._buffer, self._size = buffer, nbytes
-        _changed()
+        changed()
 
     @property
     def size(self) -> int:
@@ -92,8 +94,8 @@ class _Vector(Object):
 
     @size.setter
     def size(self, size: int) -> None:
-        self._size = _size(size, _nbytes(self._buffer, "buffer", writable=self._WRITABLE))
-        _changed()
+        self._size = _size(size, _nbytes(self.buffer, "buffer", writable=self._WRITABLE))
+        changed()
 
     def __repr__(self) -> str:
         return f"<Gio.{type(self).__name__} size={self._size}>"
@@ -118,23 +120,57 @@ class OutputVector(_Vector):
 class InputVector(_Vector):
     """Room to receive into: a writable ``buffer`` and the ``size`` usable of it (``GInputVector``).
 
-    ``InputVector(size=n)`` allocates a ``bytearray(n)``; ``InputVector(buffer=b)`` uses ``b``.
+    ``InputVector(buffer=b)`` receives into ``b``. ``InputVector(size=n)`` owns a room of
+    ``n`` bytes: it keeps what it receives compactly and makes its ``bytearray(n)`` only when
+    ``buffer`` is first read (a batch of 2 KiB rooms then costs the bytes received, not
+    2 KiB a message). Either way ``buffer`` reads as a ``bytearray`` of ``size`` bytes that
+    starts with the last data received.
     """
 
-    __slots__ = ()
+    __slots__ = ("_received",)
     _WRITABLE = True
 
     def __init__(self, buffer: Any = None, size: int | None = None) -> None:
-        if buffer is None and type(size) is int and size >= 0:  # the common case, in one call
-            self._buffer, self._size = bytearray(size), size
-            return
+        self._received: Any = None  # owned rooms: the bytes last received, until `buffer` is made
         if buffer is None:
             if size is None:
                 size = 0  # PyGObject's Gio.InputVector(): an empty vector
-            if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            if type(size) is not int or size < 0:
                 raise TypeError(f"size must be a non-negative int, not {size!r}")
-            buffer = bytearray(size)
+            self._buffer, self._size = None, size  # owned: made when first read
+            return
         super().__init__(buffer, size)
+
+    @property
+    def buffer(self) -> Any:
+        """The buffer (assigning one also sets ``size`` to its length)."""
+        buffer = self._buffer
+        if buffer is None:
+            with _MAKING:  # two threads reading it first get the same buffer
+                buffer = self._buffer
+                if buffer is None:
+                    buffer = bytearray(self._size)
+                    received = self._received
+                    if received:
+                        buffer[:len(received)] = received
+                    self._buffer, self._received = buffer, None
+        return buffer
+
+    @buffer.setter
+    def buffer(self, buffer: Any) -> None:
+        nbytes = _nbytes(buffer, "buffer", writable=True)
+        self._buffer, self._size, self._received = buffer, nbytes, None
+        changed()
+
+    def _contents(self) -> Any:
+        """What the vector holds now, without making an owned room's buffer (may be shorter than ``size``)."""
+        buffer = self._buffer
+        if buffer is None:
+            return self._received if self._received is not None else b""
+        return buffer
+
+
+_MAKING = threading.Lock()
 
 
 _V = TypeVar("_V", OutputVector, InputVector)
@@ -201,7 +237,7 @@ class _Message(Object):
     @vectors.setter
     def vectors(self, vectors: Sequence[Any]) -> None:
         self._vectors = self._make_vectors(vectors)
-        _changed()
+        changed()
 
     @property
     def num_vectors(self) -> int:
@@ -216,7 +252,7 @@ class _Message(Object):
     @control_messages.setter
     def control_messages(self, messages: Any) -> None:
         self._control_messages = self._make_controls(messages)
-        _changed()
+        changed()
 
     @property
     def num_control_messages(self) -> int:
@@ -259,7 +295,7 @@ class OutputMessage(_Message):
     @address.setter
     def address(self, address: SocketAddress | None) -> None:
         self._address = _check_address(address)
-        _changed()
+        changed()
 
     def __repr__(self) -> str:
         return (f"<Gio.OutputMessage to {self._address} vectors={len(self._vectors)} "
@@ -302,14 +338,12 @@ class InputMessage(_Message):
 
 def gather(vectors: Sequence[InputVector], count: int) -> bytes:
     """The first ``count`` bytes spread over ``vectors``."""
-    if len(vectors) == 1:
-        return bytes(memoryview(vectors[0].buffer)[:min(count, vectors[0].size)])
     parts = []
     for vector in vectors:
         if count <= 0:
             break
-        take = min(count, vector.size)
-        parts.append(memoryview(vector.buffer)[:take])
+        take = min(count, vector._size)
+        parts.append(memoryview(vector._contents())[:take])
         count -= take
     return b"".join(parts)
 

@@ -14,7 +14,6 @@ import errno
 import socket as _socket
 import sys
 import time
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from ._args import check_cancellable, cint_arg, int_arg, os_sockaddr
@@ -28,9 +27,6 @@ from ._mmsg import (
     CONTROL_BUFFER,
     IOV_MAX,
     MMSGHDR_SIZE,
-    MSG_FLAGS_OFFSET,
-    MSG_LEN_OFFSET,
-    MSG_NAMELEN_OFFSET,
     RECVMMSG,
     SENDMMSG,
     SOCKADDR_STORAGE,
@@ -53,7 +49,6 @@ _IN, _OUT = IOCondition.IN, IOCondition.OUT
 _MESSAGE_IN, _MESSAGE_OUT = "Error receiving message: ", "Error sending message: "
 _MSG_CMSG_CLOEXEC = int(getattr(_socket, "MSG_CMSG_CLOEXEC", 0))
 _new_tuple = tuple.__new__
-_CONTROLS = attrgetter("_control_messages")
 
 
 def _message_list(messages: object, kind: type) -> list[Any]:
@@ -219,10 +214,9 @@ class SocketMessagesMixin(SocketBase):
         if SENDMMSG is None:
             return self._send_messages_one_by_one(messages, flags, timeout_us, cancellable)
         messages = messages[:IOV_MAX]
-        batch: SendBatch | OutputBatch
         try:
-            if SEND_BATCH and not any(map(_CONTROLS, messages)):
-                batch = SendBatch(messages, self._family, mapped_ok=True)  # laid out afresh: no cache
+            if SEND_BATCH and [m._control_messages for m in messages].count(None) == len(messages):
+                batch: SendBatch | OutputBatch = SendBatch(messages, self._family, mapped_ok=True)  # laid out now
             else:
                 batch = OutputBatch(messages, self._family, mapped_ok=True)
         except OSError as exc:
@@ -232,9 +226,13 @@ class SocketMessagesMixin(SocketBase):
                 if not isinstance(message, OutputMessage):
                     raise TypeError(f"messages must be Gio.OutputMessage items, not {type(message).__name__}") from None
             raise
-        sent = self._batch_loop(SENDMMSG, batch.base, len(messages), flags, timeout_us,
-                                cancellable, _OUT, _MESSAGE_OUT)
-        lengths = batch.sent(sent)
+        try:
+            sent = self._batch_loop(SENDMMSG, batch.base, len(messages), flags, timeout_us,
+                                    cancellable, _OUT, _MESSAGE_OUT)
+            lengths = batch.sent(sent)
+        finally:
+            if type(batch) is SendBatch:
+                batch.release()
         for message, length in zip(messages, lengths):
             message.bytes_sent = length
         return sent
@@ -279,10 +277,10 @@ class SocketMessagesMixin(SocketBase):
             return self._receive_messages_one_by_one(messages, flags, timeout_us, cancellable)
         messages = messages[:IOV_MAX]
         count = len(messages)
-        batch: ReceiveBatch | InputBatch
         try:
-            if SEND_BATCH and list(map(_CONTROLS, messages)).count(None) == count:
-                batch = ReceiveBatch(messages)  # laid out afresh: no cache, no caller buffer exported
+            controls = [m._control_messages for m in messages].count(None) != count
+            if SEND_BATCH and not controls:
+                batch: ReceiveBatch | InputBatch = ReceiveBatch(messages)  # laid out now, no caller buffer exported
             else:
                 batch = InputBatch(messages)  # control messages asked for: ctypes buffers, this call only
         except AttributeError:
@@ -290,32 +288,31 @@ class SocketMessagesMixin(SocketBase):
                 if not isinstance(message, InputMessage):
                     raise TypeError(f"messages must be Gio.InputMessage items, not {type(message).__name__}") from None
             raise
+        if isinstance(batch, ReceiveBatch):
+            try:
+                got = self._batch_loop(RECVMMSG, batch.base, count, flags | _MSG_CMSG_CLOEXEC, timeout_us,
+                                       cancellable, _IN, _MESSAGE_IN)
+                batch.finish(messages, got, self._raw_address)
+            finally:
+                batch.release()
+            return got
         got = self._batch_loop(RECVMMSG, batch.base, count, flags | _MSG_CMSG_CLOEXEC, timeout_us,
                                cancellable, _IN, _MESSAGE_IN)
-        lengths = batch.column(MSG_LEN_OFFSET, got)
-        if isinstance(batch, ReceiveBatch):
-            batch.deliver(lengths)
-        all_flags = batch.column(MSG_FLAGS_OFFSET, got)
-        namelens = batch.column(MSG_NAMELEN_OFFSET, got)
-        names = batch.names_bytes(got)
-        first = names[:SOCKADDR_STORAGE]
-        # One source for the whole batch, the common case: same bytes and same length in every slot.
-        if got and names == first * got and namelens.count(namelens[0]) == got:
-            address = self._raw_address(first[:namelens[0]]) if namelens[0] else None
-            for message, length, msg_flags in zip(messages, lengths, all_flags):
-                message.bytes_received = length
-                message.flags = msg_flags
-                message.address = address
-        else:
-            offset = 0
-            for message, length, msg_flags, namelen in zip(messages, lengths, all_flags, namelens):
-                message.bytes_received = length
-                message.flags = msg_flags
-                message.address = self._raw_address(names[offset:offset + namelen]) if namelen else None
-                offset += SOCKADDR_STORAGE
-        if isinstance(batch, InputBatch) and batch.controls:
-            self._fill_control_messages(messages, batch, got)
+        self._finish_with_controls(messages, batch, got)
         return got
+
+    def _finish_with_controls(self, messages: list[InputMessage], batch: InputBatch, got: int) -> None:
+        """Fill in the results of a batch laid out by `InputBatch`, control messages included."""
+        names = batch.names_bytes(got)
+        results = batch.results(got)
+        for index, (message, (namelen, _, msg_flags, length)) in enumerate(zip(messages, results)):
+            message.bytes_received = length
+            message.flags = msg_flags
+            message.address = self._raw_address(
+                names[index * SOCKADDR_STORAGE:index * SOCKADDR_STORAGE + min(namelen, SOCKADDR_STORAGE)]
+            ) if namelen else None
+        if batch.controls:
+            self._fill_control_messages(messages, batch, got)
 
     def _raw_address(self, raw: bytes) -> SocketAddress | None:
         """The address for a raw source sockaddr, through an 8-entry cache (GLib's)."""

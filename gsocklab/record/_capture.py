@@ -41,6 +41,14 @@ def copy_payload(payload: Any, cap: int) -> bytes | None:
     return bytes(view[:cap])
 
 
+def _contents(vector: Any) -> Any:
+    """What a vector (or a plain buffer) holds now; an `InputVector`'s owned room is not made for it."""
+    contents = getattr(vector, "_contents", None)
+    if contents is not None:
+        return contents()
+    return getattr(vector, "buffer", vector)
+
+
 def gather(vectors: Any, nbytes: int, cap: int) -> bytes | bytearray:
     """The first ``min(nbytes, cap)`` bytes spread over ``vectors`` (Gio vectors or plain buffers).
 
@@ -51,7 +59,7 @@ def gather(vectors: Any, nbytes: int, cap: int) -> bytes | bytearray:
     if want <= 0:
         return b""
     if len(vectors) == 1:
-        buffer = getattr(vectors[0], "buffer", vectors[0])
+        buffer = _contents(vectors[0])
         if type(buffer) is bytearray:
             copy: bytearray = buffer[:want]
             return copy
@@ -60,7 +68,7 @@ def gather(vectors: Any, nbytes: int, cap: int) -> bytes | bytearray:
     for vector in vectors:
         if want <= 0:
             break
-        view = memoryview(getattr(vector, "buffer", vector)).cast("B")
+        view = memoryview(_contents(vector)).cast("B")
         size = getattr(vector, "size", len(view))
         take = min(want, size, len(view))
         parts.append(bytes(view[:take]))
@@ -102,7 +110,8 @@ class BatchCache:
     """The layout of the message lists a recorder has seen, while ``generation()`` stays.
 
     Loops pass the same messages (or a prefix of them) call after call; their vectors,
-    buffers and destinations change only through setters, which move ``generation()`` on.
+    buffers and destinations change only through setters, which move ``generation()`` on
+    (as does a receive into vectors that own their rooms).
     Only gsocklab's own messages with one vector each are kept here.
     """
 
@@ -120,7 +129,10 @@ class BatchCache:
         vectors = list(map(_VECTORS, moved))
         if set(map(type, moved)) != {kind} or set(map(len, vectors)) != {1}:
             return None
-        buffers = list(map(_BUFFER, map(_FIRST, vectors)))
+        firsts = list(map(_FIRST, vectors))
+        buffers = list(map(_BUFFER, firsts))
+        if kind is InputMessage and None in buffers:  # rooms the vectors own: what they received
+            buffers = [vector._contents() for vector in firsts]
         layout = _Layout(list(moved), generation(), buffers, list(map(len, buffers)),
                          set(map(type, buffers)) == {bytes},
                          list(map(_DESTINATION, moved)) if kind is OutputMessage else None)
