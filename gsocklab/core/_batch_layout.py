@@ -41,7 +41,7 @@ import sys
 import threading
 from array import array
 from collections.abc import Callable
-from itertools import accumulate, chain
+from itertools import accumulate, chain, repeat
 from typing import Any, Final
 
 from ._enums import SocketFamily
@@ -62,6 +62,9 @@ AVAILABLE: Final = (
 _KEEP_BYTES: Final = 16 << 20  # data an arena keeps between calls; bigger batches get memory of their own
 _MAX_HEADERS: Final = max(IOV_MAX, 1)
 _PLAIN = frozenset({bytes, bytearray})
+_NONE = type(None)
+_OWNED = frozenset({_NONE})  # the buffers of InputVectors that own their rooms (made when read)
+_BYTEARRAY = frozenset({bytearray})
 
 
 def _byte_view(buffer: Any, size: int) -> Any:
@@ -235,12 +238,12 @@ class SendBatch:
         self.base = arena.headers.buffer_info()[0]
 
     def _lay_out(self, arena: _Arena, messages: list[Any], n: int) -> None:
+        vectors = [m._vectors for m in messages]  # each message's one vector, or a tuple of several
         try:
-            vectors: list[Any] | None = [v for (v,) in [m._vectors for m in messages]]
-        except ValueError:  # a message without exactly one vector
-            vectors = None
-        if vectors is not None:
             buffers = [v._buffer for v in vectors]
+        except AttributeError:  # a message without exactly one vector
+            buffers = None
+        if buffers is not None:
             sizes = list(map(len, buffers))
             if sizes == [v._size for v in vectors]:  # every buffer used whole, as it is now
                 try:
@@ -251,7 +254,7 @@ class SendBatch:
                     self._put(arena, joined, sizes)
                     arena.point_single(n)
                     return
-        vector_lists = [m._vectors for m in messages]
+        vector_lists = [v if type(v) is tuple else (v,) for v in vectors]
         parts = [_byte_view(v._buffer, v._size) for v in chain.from_iterable(vector_lists)]
         sizes = list(map(len, parts))
         self._put(arena, b"".join(parts), sizes)
@@ -271,7 +274,7 @@ class SendBatch:
     def _address(self, arena: _Arena, addresses: list[Any], n: int, family: SocketFamily, mapped_ok: bool) -> None:
         first = addresses[0] if n else None
         words = arena.headers
-        if addresses.count(first) == n:  # one destination for the whole batch (identity, else equality)
+        if addresses == [first] * n:  # one destination for the whole batch (identity; stops at the first other)
             if first is None:
                 pointer, length, self.keep = 0, 0, None
             else:
@@ -309,10 +312,6 @@ class ReceiveBatch:
 
     def __init__(self, messages: list[Any]) -> None:
         n = len(messages)
-        if {type(m) for m in messages} != {InputMessage}:
-            for message in messages:
-                if not isinstance(message, InputMessage):
-                    raise TypeError(f"messages must be Gio.InputMessage items, not {type(message).__name__}")
         arena = self.arena = _checkout("receive")
         try:
             self._lay_out(arena, messages, n)
@@ -324,21 +323,28 @@ class ReceiveBatch:
         self.base = words.buffer_info()[0]
 
     def _lay_out(self, arena: _Arena, messages: list[Any], n: int) -> None:
+        vectors = [m._vectors for m in messages]  # each message's one vector, or a tuple of several
         vector_lists: list[Any] | None = None
         try:
-            vectors: list[Any] = [v for (v,) in [m._vectors for m in messages]]
-        except ValueError:  # a message without exactly one vector
-            vector_lists = [m._vectors for m in messages]
+            buffers = [v._buffer for v in vectors]
+        except AttributeError:  # a message without exactly one vector
+            vector_lists = [v if type(v) is tuple else (v,) for v in vectors]
             vectors = list(chain.from_iterable(vector_lists))
-        self.vector_lists, self.vectors = vector_lists, vectors
-        buffers = self.buffers = [v._buffer for v in vectors]
-        self.owned = buffers.count(None) == len(vectors) and vector_lists is None
+            buffers = [v._buffer for v in vectors]
+        self.vector_lists, self.vectors, self.buffers = vector_lists, vectors, buffers
+        kinds = {type(b) for b in buffers}
+        self.owned = vector_lists is None and kinds == _OWNED  # (only InputVectors own rooms)
         if self.owned:  # rooms the vectors own: no caller buffer at all
             sizes = [v._size for v in vectors]
         else:
-            if None in buffers:  # some own their room, some not: give those theirs, as the caller sees it
+            if {type(m) for m in messages} != {InputMessage}:  # an OutputMessage's bytearray is no room
+                for message in messages:
+                    if not isinstance(message, InputMessage):
+                        raise TypeError(f"messages must be Gio.InputMessage items, not {type(message).__name__}")
+            if _NONE in kinds:  # some own their room, some not: make those, as the caller would see them
                 buffers = self.buffers = [v.buffer for v in vectors]
-            if {type(b) for b in buffers} == {bytearray}:
+                kinds = {type(b) for b in buffers}
+            if kinds == _BYTEARRAY:
                 sizes = list(map(min, [v._size for v in vectors], map(len, buffers)))  # a shrunk buffer: its length
             else:
                 sizes = [min(v._size, memoryview(b).nbytes) for v, b in zip(vectors, buffers)]
@@ -368,7 +374,7 @@ class ReceiveBatch:
                 rooms[k:_ROOM_WORDS * got:_ROOM_WORDS].count(rooms[k]) == got for k in range((namelen + 7) // 8)):
             # One source for the whole batch, the common case.
             address = source_of(rooms[:4].tobytes()[:namelen]) if namelen else None
-            sources: Any = [address] * got
+            sources: Any = repeat(address)
         else:
             raw = rooms[:_ROOM_WORDS * got].tobytes()
             sources = [source_of(raw[i * SOCKADDR_STORAGE:i * SOCKADDR_STORAGE + min(length, SOCKADDR_STORAGE)])
@@ -383,7 +389,7 @@ class ReceiveBatch:
                 message.address = source
             changed()
             return
-        if self.vector_lists is None and {type(b) for b in self.buffers} == {bytearray}:
+        if self.vector_lists is None and {type(b) for b in self.buffers} == _BYTEARRAY:
             for message, buffer, offset, length, flag, source in zip(
                     messages, self.buffers, self.offsets, lengths, flags, sources):
                 if length <= len(buffer):

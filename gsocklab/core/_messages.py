@@ -221,8 +221,18 @@ def _receive_list(messages: object) -> list[SocketControlMessage] | None:
     return messages
 
 
+def _packed(vectors: tuple[Any, ...]) -> Any:
+    """How a message holds its vectors: the vector itself when there is one, else the tuple."""
+    return vectors[0] if len(vectors) == 1 else vectors
+
+
 class _Message(Object):
-    """What both message kinds share: vectors and control messages, checked on assignment."""
+    """What both message kinds share: vectors and control messages, checked on assignment.
+
+    ``_vectors`` is the one vector of a message that has one (the usual case: no tuple to
+    make, and one attribute to read per message in a batch), else the tuple of them; one
+    slot, so a reader never sees half an assignment.
+    """
 
     __slots__ = ("_control_messages", "_vectors")
     _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {}
@@ -232,17 +242,18 @@ class _Message(Object):
     @property
     def vectors(self) -> tuple[Any, ...]:
         """The vectors, in order (assign a new list to change them)."""
-        return self._vectors
+        vectors = self._vectors
+        return vectors if type(vectors) is tuple else (vectors,)
 
     @vectors.setter
     def vectors(self, vectors: Sequence[Any]) -> None:
-        self._vectors = self._make_vectors(vectors)
+        self._vectors = _packed(self._make_vectors(vectors))
         changed()
 
     @property
     def num_vectors(self) -> int:
         """``len(vectors)``."""
-        return len(self._vectors)
+        return len(self.vectors)
 
     @property
     def control_messages(self) -> list[SocketControlMessage] | None:
@@ -280,11 +291,12 @@ class OutputMessage(_Message):
                 and (address is None or isinstance(address, SocketAddress))):
             # The common case, checked in one expression: constructing messages is on the path
             # of every sender that builds a new list per batch.
-            self._address, self._vectors, self._control_messages = address, (vectors[0],), None
+            self._address, self._vectors, self._control_messages = address, vectors[0], None
             return
         self._address = _check_address(address)
-        self._vectors = output_vectors(vectors)
-        _check_num_vectors(num_vectors, self._vectors)
+        made = output_vectors(vectors)
+        _check_num_vectors(num_vectors, made)
+        self._vectors = _packed(made)
         self._control_messages = _control_list(control_messages, "control_messages")
 
     @property
@@ -298,7 +310,7 @@ class OutputMessage(_Message):
         changed()
 
     def __repr__(self) -> str:
-        return (f"<Gio.OutputMessage to {self._address} vectors={len(self._vectors)} "
+        return (f"<Gio.OutputMessage to {self._address} vectors={self.num_vectors} "
                 f"bytes_sent={self.bytes_sent}>")
 
 class InputMessage(_Message):
@@ -322,16 +334,17 @@ class InputMessage(_Message):
         self.flags = 0
         if (type(vectors) is list and len(vectors) == 1 and type(vectors[0]) is InputVector
                 and control_messages is None and num_vectors is None):  # the common case, at once
-            self._vectors, self._control_messages = (vectors[0],), None
+            self._vectors, self._control_messages = vectors[0], None
             return
-        self._vectors = input_vectors(vectors)
-        _check_num_vectors(num_vectors, self._vectors)
+        made = input_vectors(vectors)
+        _check_num_vectors(num_vectors, made)
+        self._vectors = _packed(made)
         self._control_messages = _receive_list(control_messages)
 
     @property
     def payload(self) -> bytes:
         """The ``bytes_received`` bytes received, gathered from the vectors."""
-        return gather(self._vectors, self.bytes_received)
+        return gather(self.vectors, self.bytes_received)
 
     def __repr__(self) -> str:
         return f"<Gio.InputMessage from {self.address} bytes_received={self.bytes_received}>"

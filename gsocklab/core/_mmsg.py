@@ -96,8 +96,8 @@ def _libc_function(name: str) -> Any:
         function = getattr(libc, name)
     except (OSError, AttributeError):
         return None
-    function.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int] + (
-        [ctypes.c_void_p] if name == "recvmmsg" else [])
+    # No argtypes: ctypes converts declared arguments slowly, and the callers pass a
+    # ``c_void_p`` for the headers, ints that fit a C int, and ``None`` for the timeout.
     function.restype = ctypes.c_int
     return function
 

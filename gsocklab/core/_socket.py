@@ -844,8 +844,11 @@ class Socket(  # type: ignore[misc]
 
     def _mmsg(self, function: Any, base: int, count: int, flags: int) -> int:
         """One ``sendmmsg``/``recvmmsg`` over ``count`` headers at ``base``; errors as ``OSError``."""
-        args = (self._fd, base, count, flags | MSG_NOSIGNAL) + ((None,) if function is RECVMMSG else ())
-        moved: int = function(*args)
+        pointer = ctypes.c_void_p(base)  # (quicker than declared argtypes converting it)
+        if function is RECVMMSG:
+            moved: int = function(self._fd, pointer, count, flags | MSG_NOSIGNAL, None)
+        else:
+            moved = function(self._fd, pointer, count, flags | MSG_NOSIGNAL)
         if moved < 0:
             err = ctypes.get_errno()
             if err == errno.EINVAL and flags & _MSG_CMSG_CLOEXEC:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import repeat
-from operator import attrgetter, getitem, itemgetter
+from operator import attrgetter, getitem
 from typing import Any, NamedTuple
 
 from ..core._messages import InputMessage, OutputMessage, generation
@@ -126,10 +126,9 @@ class BatchCache:
         known = self._layouts.get(id(moved[0]))
         if known is not None and known.generation == generation() and known.messages[:len(moved)] == moved:
             return known
-        vectors = list(map(_VECTORS, moved))
-        if set(map(type, moved)) != {kind} or set(map(len, vectors)) != {1}:
+        firsts = list(map(_VECTORS, moved))  # a message's one vector, or a tuple of several
+        if set(map(type, moved)) != {kind} or tuple in set(map(type, firsts)):
             return None
-        firsts = list(map(_FIRST, vectors))
         buffers = list(map(_BUFFER, firsts))
         if kind is InputMessage and None in buffers:  # rooms the vectors own: what they received
             buffers = [vector._contents() for vector in firsts]
@@ -180,7 +179,6 @@ def capture_batch(extra: dict[str, Any], cap: int, peer: Any, batches: BatchCach
 
 
 _VECTORS = attrgetter("_vectors")
-_FIRST = itemgetter(0)
 _BUFFER = attrgetter("_buffer")
 _RECEIVED = attrgetter("bytes_received")
 _SOURCE = attrgetter("address")
