@@ -61,15 +61,17 @@ AVAILABLE: Final = (
 )
 _KEEP_BYTES: Final = 16 << 20  # data an arena keeps between calls; bigger batches get memory of their own
 _MAX_HEADERS: Final = max(IOV_MAX, 1)
-_PLAIN = frozenset({bytes, bytearray})
 _NONE = type(None)
 _OWNED = frozenset({_NONE})  # the buffers of InputVectors that own their rooms (made when read)
 _BYTEARRAY = frozenset({bytearray})
 
 
 def _byte_view(buffer: Any, size: int) -> Any:
-    """At most ``size`` bytes of any bytes-like ``buffer``, as it is now."""
-    if type(buffer) not in _PLAIN:
+    """At most ``size`` bytes of any bytes-like ``buffer``, as it is now (a ``bytearray`` is cut
+    by copying, so that it is never exported while another thread may resize it)."""
+    if type(buffer) is bytearray:
+        return buffer if len(buffer) <= size else buffer[:size]
+    if type(buffer) is not bytes:
         buffer = memoryview(buffer).cast("B")
     return buffer if len(buffer) <= size else memoryview(buffer)[:size]
 
@@ -370,9 +372,13 @@ class ReceiveBatch:
         namelens = words[1:_WORDS * got:_WORDS]
         rooms = self.arena.sources
         namelen = namelens[0]
-        if namelens.count(namelen) == got and namelen <= 32 and all(
-                rooms[k:_ROOM_WORDS * got:_ROOM_WORDS].count(rooms[k]) == got for k in range((namelen + 7) // 8)):
-            # One source for the whole batch, the common case.
+        single = namelens.count(namelen) == got and namelen <= 32
+        if single:  # the same bytes in every room? compared a word column at a time
+            for k in range((namelen + 7) // 8):
+                if rooms[k:_ROOM_WORDS * got:_ROOM_WORDS].count(rooms[k]) != got:
+                    single = False
+                    break
+        if single:  # one source for the whole batch, the common case
             address = source_of(rooms[:4].tobytes()[:namelen]) if namelen else None
             sources: Any = repeat(address)
         else:

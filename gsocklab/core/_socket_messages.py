@@ -16,7 +16,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from ._args import check_cancellable, cint_arg, int_arg, os_sockaddr
+from ._args import INT_MAX, INT_MIN, check_cancellable, cint_arg, int_arg, os_sockaddr
 from ._batch_layout import AVAILABLE as SEND_BATCH
 from ._batch_layout import ReceiveBatch, SendBatch
 from ._enums import IOCondition, IOErrorEnum, PollableReturn, SocketType
@@ -36,7 +36,7 @@ from ._mmsg import (
     parse_cmsgs,
 )
 from ._results import ReceiveMessageResult
-from ._socket_base import SocketBase, in_flight, remember
+from ._socket_base import SocketBase, hot_path, in_flight, remember
 
 if TYPE_CHECKING:
     from ._address import SocketAddress
@@ -198,44 +198,56 @@ class SocketMessagesMixin(SocketBase):
     def _batch_arguments(self, messages: Any, kind: type, flags: int,
                          cancellable: Cancellable | None) -> tuple[list[Any], int]:
         """The checks every batched call makes first (GLib: socket, timeout flag, cancellable)."""
-        messages = _message_list(messages, kind)
-        flags = cint_arg(flags, "flags")
-        check_cancellable(cancellable)
+        if type(messages) is not list:
+            messages = _message_list(messages, kind)
+        if type(flags) is not int or not INT_MIN <= flags <= INT_MAX:
+            flags = cint_arg(flags, "flags")
         if not self._usable or cancellable is not None:
+            check_cancellable(cancellable)
             self._check_io(cancellable)
         return messages, flags
 
-    @in_flight
+    @hot_path
     def _send_messages(self, messages: Any, flags: int, timeout_us: int, cancellable: Cancellable | None) -> int:
-        """``g_socket_send_messages_with_timeout``."""
-        messages, flags = self._batch_arguments(messages, OutputMessage, flags, cancellable)
-        if not messages:
-            return 0
-        if SENDMMSG is None:
-            return self._send_messages_one_by_one(messages, flags, timeout_us, cancellable)
-        messages = messages[:IOV_MAX]
+        """``g_socket_send_messages_with_timeout``.
+
+        A hot path (see `gsocklab.core._socket_base`): its frame keeps the descriptor open,
+        which spares the in-flight count on the way of every batch.
+        """
         try:
-            if SEND_BATCH and [m._control_messages for m in messages].count(None) == len(messages):
-                batch: SendBatch | OutputBatch = SendBatch(messages, self._family, mapped_ok=True)  # laid out now
-            else:
-                batch = OutputBatch(messages, self._family, mapped_ok=True)
-        except OSError as exc:
-            raise from_oserror(exc, _MESSAGE_OUT) from exc
-        except AttributeError:
-            for message in messages:
-                if not isinstance(message, OutputMessage):
-                    raise TypeError(f"messages must be Gio.OutputMessage items, not {type(message).__name__}") from None
-            raise
-        try:
-            sent = self._batch_loop(SENDMMSG, batch.base, len(messages), flags, timeout_us,
-                                    cancellable, _OUT, _MESSAGE_OUT)
-            lengths = batch.sent(sent)
+            messages, flags = self._batch_arguments(messages, OutputMessage, flags, cancellable)
+            if not messages:
+                return 0
+            if SENDMMSG is None:
+                return self._send_messages_one_by_one(messages, flags, timeout_us, cancellable)
+            if len(messages) > IOV_MAX:
+                messages = messages[:IOV_MAX]
+            try:
+                if SEND_BATCH and [m._control_messages for m in messages].count(None) == len(messages):
+                    batch: SendBatch | OutputBatch = SendBatch(messages, self._family, mapped_ok=True)  # laid out now
+                else:
+                    batch = OutputBatch(messages, self._family, mapped_ok=True)
+            except OSError as exc:
+                raise from_oserror(exc, _MESSAGE_OUT) from exc
+            except AttributeError:
+                for message in messages:
+                    if not isinstance(message, OutputMessage):
+                        raise TypeError(
+                            f"messages must be Gio.OutputMessage items, not {type(message).__name__}") from None
+                raise
+            try:
+                sent = self._batch_loop(SENDMMSG, batch.base, len(messages), flags, timeout_us,
+                                        cancellable, _OUT, _MESSAGE_OUT)
+                lengths = batch.sent(sent)
+            finally:
+                if type(batch) is SendBatch:
+                    batch.release()
+            for message, length in zip(messages, lengths):
+                message.bytes_sent = length
+            return sent
         finally:
-            if type(batch) is SendBatch:
-                batch.release()
-        for message, length in zip(messages, lengths):
-            message.bytes_sent = length
-        return sent
+            if self._closed:
+                self._reap()
 
     def _send_messages_one_by_one(self, messages: list[OutputMessage], flags: int, timeout_us: int,
                                   cancellable: Cancellable | None) -> int:
@@ -267,39 +279,45 @@ class SocketMessagesMixin(SocketBase):
         """
         return self._send_messages(messages, flags, -1 if self._blocking else 0, cancellable)
 
-    @in_flight
+    @hot_path
     def _receive_messages(self, messages: Any, flags: int, timeout_us: int, cancellable: Cancellable | None) -> int:
-        """``g_socket_receive_messages_with_timeout``."""
-        messages, flags = self._batch_arguments(messages, InputMessage, flags, cancellable)
-        if not messages:
-            return 0
-        if RECVMMSG is None:
-            return self._receive_messages_one_by_one(messages, flags, timeout_us, cancellable)
-        messages = messages[:IOV_MAX]
-        count = len(messages)
+        """``g_socket_receive_messages_with_timeout`` (a hot path, as `_send_messages`)."""
         try:
-            controls = [m._control_messages for m in messages].count(None) != count
-            if SEND_BATCH and not controls:
-                batch: ReceiveBatch | InputBatch = ReceiveBatch(messages)  # laid out now, no caller buffer exported
-            else:
-                batch = InputBatch(messages)  # control messages asked for: ctypes buffers, this call only
-        except AttributeError:
-            for message in messages:
-                if not isinstance(message, InputMessage):
-                    raise TypeError(f"messages must be Gio.InputMessage items, not {type(message).__name__}") from None
-            raise
-        if isinstance(batch, ReceiveBatch):
+            messages, flags = self._batch_arguments(messages, InputMessage, flags, cancellable)
+            if not messages:
+                return 0
+            if RECVMMSG is None:
+                return self._receive_messages_one_by_one(messages, flags, timeout_us, cancellable)
+            if len(messages) > IOV_MAX:
+                messages = messages[:IOV_MAX]
+            count = len(messages)
             try:
-                got = self._batch_loop(RECVMMSG, batch.base, count, flags | _MSG_CMSG_CLOEXEC, timeout_us,
-                                       cancellable, _IN, _MESSAGE_IN)
-                batch.finish(messages, got, self._raw_address)
-            finally:
-                batch.release()
+                controls = [m._control_messages for m in messages].count(None) != count
+                if SEND_BATCH and not controls:
+                    batch: ReceiveBatch | InputBatch = ReceiveBatch(messages)  # laid out now, no buffer exported
+                else:
+                    batch = InputBatch(messages)  # control messages asked for: ctypes buffers, this call only
+            except AttributeError:
+                for message in messages:
+                    if not isinstance(message, InputMessage):
+                        raise TypeError(
+                            f"messages must be Gio.InputMessage items, not {type(message).__name__}") from None
+                raise
+            if isinstance(batch, ReceiveBatch):
+                try:
+                    got = self._batch_loop(RECVMMSG, batch.base, count, flags | _MSG_CMSG_CLOEXEC, timeout_us,
+                                           cancellable, _IN, _MESSAGE_IN)
+                    batch.finish(messages, got, self._raw_address)
+                finally:
+                    batch.release()
+                return got
+            got = self._batch_loop(RECVMMSG, batch.base, count, flags | _MSG_CMSG_CLOEXEC, timeout_us,
+                                   cancellable, _IN, _MESSAGE_IN)
+            self._finish_with_controls(messages, batch, got)
             return got
-        got = self._batch_loop(RECVMMSG, batch.base, count, flags | _MSG_CMSG_CLOEXEC, timeout_us,
-                               cancellable, _IN, _MESSAGE_IN)
-        self._finish_with_controls(messages, batch, got)
-        return got
+        finally:
+            if self._closed:
+                self._reap()
 
     def _finish_with_controls(self, messages: list[InputMessage], batch: InputBatch, got: int) -> None:
         """Fill in the results of a batch laid out by `InputBatch`, control messages included."""
