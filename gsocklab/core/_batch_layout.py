@@ -61,8 +61,7 @@ AVAILABLE: Final = (
 )
 _KEEP_BYTES: Final = 16 << 20  # data an arena keeps between calls; bigger batches get memory of their own
 _MAX_HEADERS: Final = max(IOV_MAX, 1)
-_NONE = type(None)
-_OWNED = frozenset({_NONE})  # the buffers of InputVectors that own their rooms (made when read)
+_NONE = type(None)  # the buffer of an InputVector that owns its room (made when read)
 _BYTEARRAY = frozenset({bytearray})
 
 
@@ -334,11 +333,12 @@ class ReceiveBatch:
             vectors = list(chain.from_iterable(vector_lists))
             buffers = [v._buffer for v in vectors]
         self.vector_lists, self.vectors, self.buffers = vector_lists, vectors, buffers
-        kinds = {type(b) for b in buffers}
-        self.owned = vector_lists is None and kinds == _OWNED  # (only InputVectors own rooms)
+        self.owned = (vector_lists is None and buffers[0] is None  # (only InputVectors own rooms)
+                      and buffers.count(None) == n)
         if self.owned:  # rooms the vectors own: no caller buffer at all
             sizes = [v._size for v in vectors]
         else:
+            kinds = {type(b) for b in buffers}
             if {type(m) for m in messages} != {InputMessage}:  # an OutputMessage's bytearray is no room
                 for message in messages:
                     if not isinstance(message, InputMessage):

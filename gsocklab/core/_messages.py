@@ -22,7 +22,7 @@ from ._gobject import Object
 if TYPE_CHECKING:
     from ._control import SocketControlMessage
 
-__all__ = ["InputMessage", "InputVector", "OutputMessage", "OutputVector", "changed", "generation"]
+__all__ = ["CONTROLS_SEEN", "InputMessage", "InputVector", "OutputMessage", "OutputVector", "changed", "generation"]
 
 _generation = [0]
 
@@ -202,9 +202,16 @@ def input_vectors(vectors: Iterable[Any] | None, name: str = "vectors") -> tuple
     return _vector_tuple(vectors, name, InputVector, "writable buffers")
 
 
+#: ``[True]`` once any message has been given control messages (or a list to receive them
+#: into). Until then every message's ``_control_messages`` is ``None``, and a batch need not
+#: look; it never goes back to ``False``, so a batch that sees ``False`` can trust it.
+CONTROLS_SEEN = [False]
+
+
 def _control_list(messages: object, name: str = "control_messages") -> list[SocketControlMessage] | None:
     if messages is None:
         return None
+    CONTROLS_SEEN[0] = True  # before the message holds them
     from ._control import SocketControlMessage
 
     if not isinstance(messages, (list, tuple)):
@@ -216,8 +223,10 @@ def _control_list(messages: object, name: str = "control_messages") -> list[Sock
 
 
 def _receive_list(messages: object) -> list[SocketControlMessage] | None:
-    if messages is not None and not isinstance(messages, list):
-        raise TypeError("control_messages must be a list (to be filled in) or None")
+    if messages is not None:
+        if not isinstance(messages, list):
+            raise TypeError("control_messages must be a list (to be filled in) or None")
+        CONTROLS_SEEN[0] = True  # before the message holds it
     return messages
 
 

@@ -22,7 +22,7 @@ from ._batch_layout import ReceiveBatch, SendBatch
 from ._enums import IOCondition, IOErrorEnum, PollableReturn, SocketType
 from ._errors import Error, from_errno, from_oserror, new_io_error
 from ._gobject import Object
-from ._messages import InputMessage, OutputMessage, input_vectors, output_vectors
+from ._messages import CONTROLS_SEEN, InputMessage, OutputMessage, input_vectors, output_vectors
 from ._mmsg import (
     CONTROL_BUFFER,
     IOV_MAX,
@@ -223,7 +223,8 @@ class SocketMessagesMixin(SocketBase):
             if len(messages) > IOV_MAX:
                 messages = messages[:IOV_MAX]
             try:
-                if SEND_BATCH and [m._control_messages for m in messages].count(None) == len(messages):
+                if SEND_BATCH and (not CONTROLS_SEEN[0]
+                                   or [m._control_messages for m in messages].count(None) == len(messages)):
                     batch: SendBatch | OutputBatch = SendBatch(messages, self._family, mapped_ok=True)  # laid out now
                 else:
                     batch = OutputBatch(messages, self._family, mapped_ok=True)
@@ -292,8 +293,8 @@ class SocketMessagesMixin(SocketBase):
                 messages = messages[:IOV_MAX]
             count = len(messages)
             try:
-                controls = [m._control_messages for m in messages].count(None) != count
-                if SEND_BATCH and not controls:
+                if SEND_BATCH and (not CONTROLS_SEEN[0]
+                                   or [m._control_messages for m in messages].count(None) == count):
                     batch: ReceiveBatch | InputBatch = ReceiveBatch(messages)  # laid out now, no buffer exported
                 else:
                     batch = InputBatch(messages)  # control messages asked for: ctypes buffers, this call only

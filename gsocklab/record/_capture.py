@@ -131,7 +131,8 @@ class BatchCache:
             return None
         buffers = list(map(_BUFFER, firsts))
         if kind is InputMessage and None in buffers:  # rooms the vectors own: what they received
-            buffers = [vector._contents() for vector in firsts]
+            buffers = [vector._buffer if vector._buffer is not None else vector._received or b""
+                       for vector in firsts]
         layout = _Layout(list(moved), generation(), buffers, list(map(len, buffers)),
                          set(map(type, buffers)) == {bytes},
                          list(map(_DESTINATION, moved)) if kind is OutputMessage else None)
