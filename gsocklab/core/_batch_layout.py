@@ -373,7 +373,7 @@ class ReceiveBatch:
         rooms = self.arena.sources
         namelen = namelens[0]
         single = namelens.count(namelen) == got and namelen <= 32
-        if single:  # the same bytes in every room? compared a word column at a time
+        if single and got > 1:  # the same bytes in every room? compared a word column at a time
             for k in range((namelen + 7) // 8):
                 if rooms[k:_ROOM_WORDS * got:_ROOM_WORDS].count(rooms[k]) != got:
                     single = False
