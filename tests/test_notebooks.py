@@ -429,3 +429,59 @@ def test_notebook_02_batches(recording: Any) -> None:
 def test_notebook_02_save_and_cleanup(recording: Any) -> None:
     assert "same rows: True | same dtypes: True" in stdout(recording, "save")
     assert "all closed: True" in stdout(recording, "cleanup")
+
+
+# -- pictures (issue 10) ---------------------------------------------------------------------
+
+_SVG = "{http://www.w3.org/2000/svg}"
+
+
+def picture(nb: Any, cell_id: str, kind: str) -> Any:
+    """The SVG a cell displayed (parsed), checking it is the ``kind`` of picture."""
+    import xml.etree.ElementTree as ET
+
+    data = shown(nb, cell_id)
+    assert "text/html" in data, sorted(data)
+    assert "image/svg+xml" in data, sorted(data)
+    root = ET.fromstring(data["image/svg+xml"])
+    assert root.get("class") == f"gsocklab-{kind}"
+    return root
+
+
+def _marks(root: Any, cls: str, tag: str = "g") -> list[Any]:
+    return [e for e in root.iter(_SVG + tag) if cls in (e.get("class") or "").split()]
+
+
+def test_notebook_01_timeline_of_the_four_receives(first_socket: Any) -> None:
+    out = stdout(first_socket, "timeline")
+    assert out.splitlines() == ["non-blocking: WOULD_BLOCK", "timeout: TIMED_OUT", "cancelled: CANCELLED"]
+    root = picture(first_socket, "timeline", "timeline")
+    calls = [g for g in _marks(root, "call") if g.get("data-op") in ("receive", "receive_with_blocking")]
+    assert [g.get("data-error") for g in calls] == [None, "WOULD_BLOCK", "TIMED_OUT", "CANCELLED"]
+    assert [g.get("data-mode") for g in calls] == ["timeout", "non-blocking", "timeout", "timeout"]
+    waited = {g.get("data-error"): float(r.get("data-waited"))
+              for g in calls for r in g.iter(_SVG + "rect") if "wait" in (r.get("class") or "")}
+    assert 0.25 < waited[None] < 1.0
+    assert 0.9 < waited["TIMED_OUT"] < 1.5
+    assert 0.25 < waited["CANCELLED"] < 1.0
+    assert "WOULD_BLOCK" not in waited, "a non-blocking miss does not wait"
+
+
+def test_notebook_02_pictures(recording: Any) -> None:
+    root = picture(recording, "pictures-sequence", "sequence")
+    assert {g.get("data-socket") for g in _marks(root, "lifeline")} >= {"alice", "bob", "nobody"}
+    lost = _marks(root, "lost")
+    assert len(lost) == 1
+    assert "is anyone there?" in "".join(lost[0].itertext())
+    assert {g.get("data-error") for g in _marks(root, "error")} >= {"TIMED_OUT", "WOULD_BLOCK"}
+    assert stdout(recording, "mermaid").startswith("sequenceDiagram\n    participant s0 as alice")
+    picture(recording, "delivery", "delivery")
+    picture(recording, "io-graph", "io-graph")
+
+
+def test_notebook_03_batch_view(batched_messages: Any) -> None:
+    assert stdout(batched_messages, "batch-view").strip() == "asked for 8, got 5"
+    root = picture(batched_messages, "batch-view", "batches")
+    bars = _marks(root, "batch")
+    assert [(g.get("data-asked"), g.get("data-moved")) for g in bars] == [("5", "5"), ("8", "5")]
+    assert [("partial" in (g.get("class") or "")) for g in bars] == [False, True]
