@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
     from ..core._socket import Socket
+    from ._tally import Tally
 
 __all__ = ["FLUSH_INTERVAL", "Recorder", "Subscriber"]
 
@@ -106,6 +107,9 @@ class Recorder:
         self._frozen: pd.DataFrame | None = None  # rows loaded from a file, older than the store's
         self._frozen_dropped = 0
         self._frozen_asked: dict[int, int] = {}
+        self._tally: Tally | None = None  # made by the first `totals()` (it needs numpy and pandas)
+        self._tallied = 0  # seq of the first row not yet counted by `totals`
+        self._tally_lock = threading.Lock()
         self._restart()
         self._on_call = self._make_on_call()
         self.on_call = self._on_call  # type: ignore[method-assign]  # the closure, without the method call
@@ -300,6 +304,9 @@ class Recorder:
             self._restart()
         with self._deliver_lock:
             self._delivered = 0
+        with self._tally_lock:
+            self._tally = None
+            self._tallied = 0
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per event, with exactly the columns and dtypes of `TRAFFIC_SCHEMA`."""
@@ -315,6 +322,52 @@ class Recorder:
         if frozen is not None and len(frozen):
             frame = concat_frames(frozen, frame)
         return add_hints(frame)
+
+    @property
+    def rows_recorded(self) -> int:
+        """The ``seq`` the next stored row will get: it grows whenever calls are stored.
+
+        Cheap (no lock, no copy): a live view compares it with the value it last saw to know
+        whether anything new is there. Calls are stored by the flush thread about every
+        0.25 s while a recording runs, and at once by `flush()`.
+        """
+        return self._store.next_seq
+
+    def tail(self, rows: int = 200) -> pd.DataFrame:
+        """The last ``rows`` rows stored, as `to_dataframe()` gives them (``seq`` order).
+
+        Only those rows are built into a frame, so this stays cheap for a long recording.
+        Hints that depend on earlier rows are worked out from the tail alone.
+        """
+        from ._frame import build_frame
+        from ._hints import add_hints
+
+        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+            raise TypeError(f"rows must be a non-negative int, not {rows!r}")
+        with self._store.lock:
+            since = max(self._store.next_seq - rows, 0)
+            columns = self._store.columns(since=since)
+        return add_hints(build_frame(columns, self._start_ns, self._wall_offset))
+
+    def totals(self) -> pd.DataFrame:
+        """Per socket (index ``socket``): rows, calls, messages and bytes out and in, errors.
+
+        The counts of `summary()` for the rows stored so far, plus ``rows`` and one
+        ``error_<CODE>`` column per code seen; kept up to date incrementally (each row is
+        counted once, with numpy, when first seen), so it is cheap to call often. Rows that
+        ``max_events`` dropped before they were counted are not in the totals, and rows
+        loaded with `load` are not counted.
+        """
+        from ._tally import Tally
+
+        with self._tally_lock:
+            if self._tally is None:
+                self._tally = Tally()
+            with self._store.lock:
+                columns = self._store.columns(since=self._tallied)
+                self._tallied = self._store.next_seq
+            self._tally.add(columns)
+            return self._tally.frame()
 
     @property
     def batch_sizes(self) -> dict[int, int]:

@@ -1,0 +1,103 @@
+"""`Pump`: one thread per view that refreshes it a few times a second, and only when needed.
+
+The threading model of the panels (``docs/panels.md``): the recorder and the sockets never
+touch a widget. A view keeps the state it shows in plain Python objects that any thread may
+change under a lock; its pump thread wakes at most ``rate`` times a second, asks the view
+whether anything changed (a few integer comparisons), and if so lets it render and send all
+its widget changes in one message (``hold_sync``). Frames in between are dropped, not
+queued. A refresh that takes long spaces the next ones out, so that a view never takes more
+than about a tenth of the interpreter's time, however busy the sockets are.
+
+Widget state set from this thread reaches the browser while a cell blocks the main thread
+(ipykernel sends it at once), which is what keeps a panel live during a long ``receive()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+__all__ = ["Pump", "busy_cell"]
+
+_log = logging.getLogger("gsocklab")
+SHARE = 0.1  # the most of the interpreter's time a view's refreshes may take
+
+
+class Pump:
+    """Calls ``refresh()`` (which returns whether it sent anything) up to ``rate`` times a second."""
+
+    def __init__(self, refresh: Callable[[], object], rate: float = 5.0, name: str = "gsocklab-pump") -> None:
+        if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 < rate <= 10:
+            raise ValueError(f"rate must be a number of refreshes per second in (0, 10], not {rate!r}")
+        self._refresh = refresh
+        self.interval = 1.0 / rate
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.refreshes = 0  # refreshes run, for tests and for the curious
+        self.last_cost = 0.0
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if not self._thread.is_alive() and not self._stop.is_set():
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread; returns when it has ended (or after 2 s)."""
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(2.0)
+
+    @property
+    def running(self) -> bool:
+        """Whether the thread runs."""
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        wait = self.interval
+        while not self._stop.wait(wait):
+            start = time.perf_counter()
+            try:
+                self._refresh()
+            except Exception:  # a view must never die of one bad frame; the log says what happened
+                _log.exception("gsocklab view refresh failed")
+            self.refreshes += 1
+            self.last_cost = time.perf_counter() - start
+            wait = max(self.interval, self.last_cost / SHARE - self.last_cost)
+
+
+_cell_running = threading.Event()
+_hooked = False
+_hook_lock = threading.Lock()
+
+
+def _pre(*_: object) -> None:
+    _cell_running.set()
+
+
+def _post(*_: object) -> None:
+    _cell_running.clear()
+
+
+def busy_cell() -> bool:
+    """Whether a cell is running in the kernel right now (False outside IPython).
+
+    The first call registers IPython's ``pre_run_cell``/``post_run_cell`` events; a cell
+    started before that is not seen.
+    """
+    global _hooked
+    if not _hooked:
+        with _hook_lock:
+            if not _hooked:
+                try:
+                    from IPython import get_ipython  # type: ignore[import-not-found, unused-ignore]
+                except ImportError:
+                    return False
+                shell = get_ipython()
+                if shell is None:
+                    return False
+                shell.events.register("pre_run_cell", _pre)
+                shell.events.register("post_run_cell", _post)
+                _hooked = True
+    return _cell_running.is_set()

@@ -1,0 +1,133 @@
+"""`TrafficView`: a live view of a recording — counters, the newest rows, and a live picture.
+
+The view pulls from the recorder; the recorder knows nothing of it. Its pump asks a few
+times a second whether the recording grew (`Recorder.rows_recorded`, one integer) or a
+filter changed; only then does it read the totals (`Recorder.totals`, counted
+incrementally), the newest rows (`Recorder.tail`, only those rows are built) and draw the
+picture of the last seconds, and send everything in one message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets  # type: ignore[import-untyped, unused-ignore]
+import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+
+from .. import plots
+from . import _html
+from ._pump import Pump, busy_cell
+
+__all__ = ["TrafficView"]
+
+_ALL = "(all)"
+PICTURE_ROWS = 400  # the most recent rows a live picture draws
+
+
+class TrafficView:
+    """A live view of ``recorder``: display it (``view`` as the last expression, or ``view.widget``).
+
+    ``rows``: how many of the newest rows the table shows (at most 1,000); ``picture``:
+    ``"sequence"``, ``"timeline"`` or ``None``, of the last ``seconds`` seconds; ``rate``:
+    refreshes per second at most (a refresh happens only when something changed). Filters
+    by socket, op and errors, and **Pause**, are in the view.
+    """
+
+    def __init__(self, recorder: Any, *, rows: int = 200, picture: str | None = "sequence", seconds: float = 10.0,
+                 rate: float = 5.0) -> None:
+        if not callable(getattr(recorder, "totals", None)) or not callable(getattr(recorder, "tail", None)):
+            raise TypeError(f"recorder must be a gsocklab.record.Recorder, not {type(recorder).__name__}")
+        if not isinstance(rows, int) or isinstance(rows, bool) or not 1 <= rows <= 1000:
+            raise ValueError(f"rows must be an int from 1 to 1000, not {rows!r}")
+        if picture not in ("sequence", "timeline", None):
+            raise ValueError(f"picture must be 'sequence', 'timeline' or None, not {picture!r}")
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds <= 0:
+            raise ValueError(f"seconds must be a positive number, not {seconds!r}")
+        self.recorder = recorder
+        self.rows, self.seconds = rows, float(seconds)
+        self._shown: object = None
+        self.sent = 0  # refreshes that sent something, for tests and benchmarks
+        self.counters = widgets.HTML()
+        self.socket_filter = widgets.Dropdown(options=[_ALL], value=_ALL, description="socket")
+        self.op_filter = widgets.Dropdown(options=[_ALL], value=_ALL, description="op")
+        self.errors_only = widgets.Checkbox(value=False, description="errors only", indent=False)
+        self.pause = widgets.ToggleButton(value=False, description="Pause")
+        self.pause.add_class("gs-pause")
+        self.picture_kind = widgets.Dropdown(options=["sequence", "timeline", "none"], value=picture or "none",
+                                             description="picture")
+        self.table = widgets.HTML()
+        self.picture = widgets.HTML()
+        self.status = widgets.HTML()
+        self.widget = widgets.VBox([
+            self.counters,
+            widgets.HBox([self.socket_filter, self.op_filter, self.errors_only, self.pause, self.picture_kind]),
+            self.picture, self.table, self.status,
+        ])
+        self.widget.add_class("gs-traffic-view")
+        busy_cell()
+        self.pump = Pump(self.refresh, rate, name="gsocklab-view-pump")
+        self.refresh()
+        self.pump.start()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display  # type: ignore[import-not-found, unused-ignore]
+
+        display(self.widget)  # type: ignore[no-untyped-call, unused-ignore]
+
+    def refresh(self) -> bool:
+        """Draw the view if the recording or a filter changed (what the pump calls); whether it drew."""
+        recorder = self.recorder
+        filters = (self.socket_filter.value, self.op_filter.value, self.errors_only.value, self.picture_kind.value)
+        paused, busy = bool(self.pause.value), busy_cell()
+        key = (recorder.rows_recorded, filters, busy) if not paused else ("paused", busy)
+        if key == self._shown:
+            return False
+        self._shown = key
+        if paused:
+            with self.widget.hold_sync():
+                self.status.value = self._status("paused: press Pause again to follow the recording", busy)
+            self.sent += 1
+            return True
+        totals = recorder.totals()
+        tail = recorder.tail(max(self.rows, PICTURE_ROWS))
+        sockets = [_ALL, *sorted(str(label) for label in totals.index)]
+        ops = [_ALL, *sorted({str(op) for op in tail["op"].dropna()} | ({filters[1]} - {_ALL}))]
+        rows = tail
+        if filters[0] != _ALL:
+            rows = rows[rows["socket"] == filters[0]]
+        if filters[1] != _ALL:
+            rows = rows[rows["op"].astype(str) == filters[1]]
+        if filters[2]:
+            rows = rows[rows["error"].notna()]
+        picture = self._picture(tail, filters[0], filters[3])
+        with self.widget.hold_sync():
+            self.counters.value = _html.counters(totals)
+            if list(self.socket_filter.options) != sockets:
+                self.socket_filter.options = sockets
+            if list(self.op_filter.options) != ops:
+                self.op_filter.options = ops
+            self.table.value = _html.table(rows.tail(self.rows))
+            self.picture.value = picture
+            total = int(totals["rows"].sum()) if len(totals) else 0
+            self.status.value = self._status(f"{min(len(rows), self.rows)} newest of {total} rows", busy)
+        self.sent += 1
+        return True
+
+    def _picture(self, tail: pd.DataFrame, socket: str, kind: str) -> str:
+        if kind == "none" or not len(tail):
+            return ""
+        recent = tail.tail(PICTURE_ROWS)
+        start = float((recent["elapsed"] + recent["duration"]).max()) - self.seconds
+        sockets = None if socket == _ALL else [socket]
+        draw = plots.sequence if kind == "sequence" else plots.timeline
+        return str(draw(recent, sockets=sockets, window=(start, None)).svg)
+
+    def _status(self, text: str, busy: bool) -> str:
+        cost = f" · last refresh {self.pump.last_cost * 1e3:.0f} ms" if hasattr(self, "pump") else ""
+        note = " · kernel busy: a cell is running (the view keeps updating)" if busy else ""
+        return f'<div class="gs-status" style="color:#666;font-size:90%">{_html.esc(text)}{cost}{note}</div>'
+
+    def close(self) -> None:
+        """Stop the pump and close the widgets (the recorder is not touched)."""
+        self.pump.stop()
+        self.widget.close()
