@@ -485,3 +485,56 @@ def test_notebook_03_batch_view(batched_messages: Any) -> None:
     bars = _marks(root, "batch")
     assert [(g.get("data-asked"), g.get("data-moved")) for g in bars] == [("5", "5"), ("8", "5")]
     assert [("partial" in (g.get("class") or "")) for g in bars] == [False, True]
+
+
+# -- notebook 04: panels (issue 11) ----------------------------------------------------------
+
+PANELS = NOTEBOOKS / "04-panels.ipynb"
+
+
+@pytest.fixture(scope="module")
+def panels() -> Any:
+    return _execute(PANELS)
+
+
+def test_notebook_04_is_committed_without_outputs() -> None:
+    nb = nbformat.read(PANELS, as_version=4)
+    nbformat.validate(nb)
+    for c in nb.cells:
+        if c.cell_type == "code":
+            assert c.outputs == []
+            assert c.execution_count is None
+            assert c.metadata.get("tags") == [c.id]
+
+
+def test_notebook_04_shows_the_lab(panels: Any) -> None:
+    outputs = cell(panels, "lab").outputs
+    views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(views) == 1, outputs
+
+
+def test_notebook_04_exchange_driven_from_panels(panels: Any) -> None:
+    bound = stdout(panels, "bind").splitlines()
+    assert all(line.split(": ")[1].startswith("bound to 127.0.0.1:") for line in bound)
+    lines = stdout(panels, "exchange").splitlines()
+    assert lines[0].startswith("peer1: sent 16 bytes to 127.0.0.1:")
+    assert lines[1].startswith("peer2: received 16 bytes from 127.0.0.1:")
+    assert lines[1].endswith(": b'hello from peer1'")
+    mistakes = stdout(panels, "mistakes").splitlines()
+    assert mistakes[0] == "peer1: Send: 'not an address' is not host:port (for example 127.0.0.1:5000)"
+    assert mistakes[1].startswith("peer2: Receive: WOULD_BLOCK: ")
+    assert mistakes[2].startswith("hint:  ")
+    assert len(mistakes[2]) > 12
+    assert stdout(panels, "hostile").strip() == "b'<img src=x onerror=alert(1)><b>bold?</b>'"
+    assert stdout(panels, "close").strip() == "receive ended: CLOSED - Socket is already closed"
+
+
+def test_notebook_04_recording_and_picture(panels: Any) -> None:
+    table = stdout(panels, "recording")
+    for op in ("bind", "send_to", "receive_from", "set_blocking", "close"):
+        assert op in table
+    assert "WOULD_BLOCK" in table
+    assert "CLOSED" in table
+    data = shown(panels, "sequence")
+    assert 'class="gsocklab-sequence"' in data["image/svg+xml"]
+    assert stdout(panels, "cleanup").strip() == "closed: True"
