@@ -196,6 +196,8 @@ def test_listen_accept_connect_makes_a_panel_for_the_connection() -> None:
             panel.type_picker.value = "STREAM"
             panel.buttons["New socket"].click()
             assert panel.wait_idle()
+        assert (server.sock.label, client.sock.label) == ("server", "client"), "a new socket keeps the label"
+        assert lab.server is server
         server.buttons["Bind"].click()
         server.buttons["Listen"].click()
         assert server.wait_idle()

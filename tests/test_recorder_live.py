@@ -76,7 +76,8 @@ def test_tail_is_the_end_of_the_frame() -> None:
             tail = rec.tail(n)
             expected = df.tail(n).reset_index(drop=True) if n else df.iloc[0:0]
             columns = [c for c in df.columns if c != "hint"]  # hints may depend on rows before the tail
-            pd.testing.assert_frame_equal(tail[columns].reset_index(drop=True), expected[columns].reset_index(drop=True))
+            pd.testing.assert_frame_equal(tail[columns].reset_index(drop=True),
+                                          expected[columns].reset_index(drop=True))
         with pytest.raises(TypeError, match="rows"):
             rec.tail(-1)
     finally:

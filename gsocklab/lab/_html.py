@@ -73,6 +73,7 @@ def counters(totals: pd.DataFrame) -> str:
     return f'<div class="gs-counters">{text}</div>'
 
 
+_PAD = "padding:1px 6px;border-bottom:1px solid #eee"
 _COLUMNS = ("seq", "socket", "op", "peer", "nbytes", "payload", "waited", "error", "hint")
 
 
@@ -89,12 +90,12 @@ def _cell(name: str, value: Any) -> str:
 def table(rows: pd.DataFrame, columns: Iterable[str] = _COLUMNS) -> str:
     """The rows as an HTML table, newest first, every cell escaped."""
     names = [name for name in columns if name in rows.columns]
-    head = "".join(f"<th>{esc(name)}</th>" for name in names)
+    head = "".join(f'<th style="{_PAD};text-align:left">{esc(name)}</th>' for name in names)
     body = []
     for record in reversed(list(rows[names].itertuples(index=False, name=None))):
         row = dict(zip(names, record))
         cls = ' class="gs-row-error"' if "error" in row and _cell("error", row["error"]) else ""
         body.append(f'<tr{cls} data-seq="{esc(row.get("seq", ""))}">'
-                    + "".join(f"<td>{_cell(name, row[name])}</td>" for name in names) + "</tr>")
+                    + "".join(f'<td style="{_PAD}">{_cell(name, row[name])}</td>' for name in names) + "</tr>")
     return ('<table class="gs-rows" style="font-size:90%;border-collapse:collapse">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")

@@ -5,8 +5,9 @@ touch a widget. A view keeps the state it shows in plain Python objects that any
 change under a lock; its pump thread wakes at most ``rate`` times a second, asks the view
 whether anything changed (a few integer comparisons), and if so lets it render and send all
 its widget changes in one message (``hold_sync``). Frames in between are dropped, not
-queued. A refresh that takes long spaces the next ones out, so that a view never takes more
-than about a tenth of the interpreter's time, however busy the sockets are.
+queued. A refresh that takes long spaces the next ones out (to at most a second), so that a
+view takes about a tenth of the interpreter's time at most, however busy the sockets are;
+a change of one of the view's own controls (`poke`) is answered at the next tick.
 
 Widget state set from this thread reaches the browser while a cell blocks the main thread
 (ipykernel sends it at once), which is what keeps a panel live during a long ``receive()``.
@@ -23,6 +24,7 @@ __all__ = ["Pump", "busy_cell"]
 
 _log = logging.getLogger("gsocklab")
 SHARE = 0.1  # the most of the interpreter's time a view's refreshes may take
+MAX_WAIT = 1.0  # … but a view never goes more than a second without a look
 
 
 class Pump:
@@ -34,6 +36,7 @@ class Pump:
         self._refresh = refresh
         self.interval = 1.0 / rate
         self._stop = threading.Event()
+        self._poke = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.refreshes = 0  # refreshes run, for tests and for the curious
         self.last_cost = 0.0
@@ -43,9 +46,14 @@ class Pump:
         if not self._thread.is_alive() and not self._stop.is_set():
             self._thread.start()
 
+    def poke(self) -> None:
+        """Refresh soon (at the next tick), even while backing off: a control of the view changed."""
+        self._poke.set()
+
     def stop(self) -> None:
         """Stop the thread; returns when it has ended (or after 2 s)."""
         self._stop.set()
+        self._poke.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(2.0)
 
@@ -56,7 +64,11 @@ class Pump:
 
     def _run(self) -> None:
         wait = self.interval
-        while not self._stop.wait(wait):
+        while not self._stop.is_set():
+            if self._poke.wait(wait):  # a control changed: answer at the next tick, not after the back-off
+                self._poke.clear()
+                if self._stop.wait(self.interval):
+                    return
             start = time.perf_counter()
             try:
                 self._refresh()
@@ -64,7 +76,7 @@ class Pump:
                 _log.exception("gsocklab view refresh failed")
             self.refreshes += 1
             self.last_cost = time.perf_counter() - start
-            wait = max(self.interval, self.last_cost / SHARE - self.last_cost)
+            wait = min(max(self.interval, self.last_cost / SHARE - self.last_cost), MAX_WAIT)
 
 
 _cell_running = threading.Event()

@@ -50,7 +50,11 @@ def parse_address(text: str, family: Gio.SocketFamily) -> Gio.SocketAddress:
 
 
 def _address_text(address: Any) -> str:
-    return "—" if address is None else str(address.to_string())
+    if address is None:
+        return "—"
+    if isinstance(address, Gio.InetSocketAddress) and address.get_port() == 0:
+        return "not bound"
+    return str(address.to_string())
 
 
 class SocketPanel:
@@ -94,8 +98,11 @@ class SocketPanel:
     # -- widgets ---------------------------------------------------------------------------------
 
     def _build_widgets(self) -> None:
-        text = widgets.Text
+        def text(**kwargs: Any) -> widgets.Text:
+            return widgets.Text(layout=widgets.Layout(width="220px"), style={"description_width": "70px"}, **kwargs)
+
         small = widgets.Layout(width="auto")
+        number = widgets.Layout(width="160px")
         self.family_picker = widgets.Dropdown(options=["IPV4", "IPV6", "UNIX"], value="IPV4", layout=small)
         self.type_picker = widgets.Dropdown(options=["DATAGRAM", "STREAM"], value="DATAGRAM", layout=small)
         self.title = widgets.HTML()
@@ -103,13 +110,13 @@ class SocketPanel:
         self.remote = text(value="", description="remote", placeholder="127.0.0.1:5000")
         self.payload = text(value="hello", description="payload")
         self.hex = widgets.Checkbox(value=False, description="hex", indent=False, layout=small)
-        self.size = widgets.BoundedIntText(value=2048, min=0, max=1 << 20, description="size")
+        self.size = widgets.BoundedIntText(value=2048, min=0, max=1 << 20, description="size", layout=number)
         self.group = text(value="239.255.10.10", description="group")
         self.iface = text(value="lo", description="interface")
         self.blocking = widgets.Checkbox(description="blocking", indent=False, layout=small)
-        self.timeout = widgets.BoundedIntText(min=0, max=3600, description="timeout s")
-        self.ttl = widgets.BoundedIntText(min=0, max=255, description="TTL")
-        self.multicast_ttl = widgets.BoundedIntText(min=0, max=255, description="mcast TTL")
+        self.timeout = widgets.BoundedIntText(min=0, max=3600, description="timeout s", layout=number)
+        self.ttl = widgets.BoundedIntText(min=0, max=255, description="TTL", layout=number)
+        self.multicast_ttl = widgets.BoundedIntText(min=0, max=255, description="mcast TTL", layout=number)
         self.multicast_loopback = widgets.Checkbox(description="mcast loopback", indent=False, layout=small)
         self.broadcast = widgets.Checkbox(description="broadcast", indent=False, layout=small)
         self.keepalive = widgets.Checkbox(description="keepalive", indent=False, layout=small)
@@ -140,6 +147,7 @@ class SocketPanel:
             row([b["Close"], self.light]),
             self.state, self.message, self.busy,
         ])
+        self.widget.layout = widgets.Layout(width="500px", border="1px solid #ddd", padding="4px", margin="2px")
         self.widget.add_class("gs-socket-panel")
 
     def _ipython_display_(self) -> None:
@@ -228,7 +236,9 @@ class SocketPanel:
         label = old.label
         old.close()
         if self.recorder is not None:
-            self.recorder.attach(self.sock)
+            self.recorder.attach(self.sock, label=label)
+        else:
+            self.sock.label = label
         self._read_options()
         return f"new socket {self.sock.label} (was {label})"
 
@@ -364,8 +374,8 @@ class SocketPanel:
                 self.message.value = _html.message("error", error, hint)
             elif result:
                 self.message.value = _html.message("ok", result)
-            self.busy.value = ('<div class="gs-busy" style="color:#a60">kernel busy: a cell is running; clicks '
-                               "may wait until it ends</div>") if busy else ""
+            self.busy.value = ('<div class="gs-busy" style="color:#a60">kernel busy: a cell is running; without '
+                               "comms over subshells, clicks wait until it ends</div>") if busy else ""
         return True
 
     def close(self) -> None:

@@ -21,7 +21,7 @@ from ._pump import Pump, busy_cell
 __all__ = ["TrafficView"]
 
 _ALL = "(all)"
-PICTURE_ROWS = 400  # the most recent rows a live picture draws
+PICTURE_ROWS = 80  # the most recent rows a live picture draws (a picture costs ~0.25 ms a row)
 
 
 class TrafficView:
@@ -55,8 +55,9 @@ class TrafficView:
         self.pause.add_class("gs-pause")
         self.picture_kind = widgets.Dropdown(options=["sequence", "timeline", "none"], value=picture or "none",
                                              description="picture")
-        self.table = widgets.HTML()
-        self.picture = widgets.HTML()
+        scroll = {"max_height": "420px", "overflow": "auto"}
+        self.table = widgets.HTML(layout=widgets.Layout(**scroll))
+        self.picture = widgets.HTML(layout=widgets.Layout(**scroll))
         self.status = widgets.HTML()
         self.widget = widgets.VBox([
             self.counters,
@@ -66,6 +67,8 @@ class TrafficView:
         self.widget.add_class("gs-traffic-view")
         busy_cell()
         self.pump = Pump(self.refresh, rate, name="gsocklab-view-pump")
+        for control in (self.socket_filter, self.op_filter, self.errors_only, self.pause, self.picture_kind):
+            control.observe(lambda _: self.pump.poke(), names="value")
         self.refresh()
         self.pump.start()
 
@@ -89,7 +92,7 @@ class TrafficView:
             self.sent += 1
             return True
         totals = recorder.totals()
-        tail = recorder.tail(max(self.rows, PICTURE_ROWS))
+        tail = recorder.tail(self.rows)
         sockets = [_ALL, *sorted(str(label) for label in totals.index)]
         ops = [_ALL, *sorted({str(op) for op in tail["op"].dropna()} | ({filters[1]} - {_ALL}))]
         rows = tail
@@ -124,7 +127,7 @@ class TrafficView:
 
     def _status(self, text: str, busy: bool) -> str:
         cost = f" · last refresh {self.pump.last_cost * 1e3:.0f} ms" if hasattr(self, "pump") else ""
-        note = " · kernel busy: a cell is running (the view keeps updating)" if busy else ""
+        note = " · a cell is running (the view keeps updating)" if busy else ""
         return f'<div class="gs-status" style="color:#666;font-size:90%">{_html.esc(text)}{cost}{note}</div>'
 
     def close(self) -> None:
