@@ -8,6 +8,7 @@ import ipywidgets as widgets  # type: ignore[import-untyped, unused-ignore]
 
 from .. import Gio
 from ..record import Recorder
+from ._pump import close_all
 from ._socket_panel import SocketPanel
 from ._traffic_view import TrafficView
 
@@ -62,7 +63,7 @@ class Lab:
             if i in self._made or i >= self._given:  # made here, or accepted by a panel
                 panel.sock.close()
         self.view.close()
-        self.widget.close()
+        close_all(self.widget)
 
     def __getattr__(self, name: str) -> Any:  # lab.peer1 → its panel
         for panel in self.__dict__.get("panels", []):

@@ -6,7 +6,7 @@ change under a lock; its pump thread wakes at most ``rate`` times a second, asks
 whether anything changed (a few integer comparisons), and if so lets it render and send all
 its widget changes in one message (``hold_sync``). Frames in between are dropped, not
 queued. A refresh that takes long spaces the next ones out (to at most a second), so that a
-view takes about a tenth of the interpreter's time at most, however busy the sockets are;
+view takes about a twentieth of the interpreter's time at most, however busy the sockets are;
 a change of one of the view's own controls (`poke`) is answered at the next tick.
 
 Widget state set from this thread reaches the browser while a cell blocks the main thread
@@ -20,10 +20,10 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["Pump", "busy_cell"]
+__all__ = ["Pump", "busy_cell", "close_all", "route_to_sender"]
 
 _log = logging.getLogger("gsocklab")
-SHARE = 0.1  # the most of the interpreter's time a view's refreshes may take
+SHARE = 0.05  # the most of the interpreter's time a view's refreshes may take
 MAX_WAIT = 1.0  # … but a view never goes more than a second without a look
 
 
@@ -69,13 +69,13 @@ class Pump:
                 self._poke.clear()
                 if self._stop.wait(self.interval):
                     return
-            start = time.perf_counter()
+            start = time.thread_time()  # this thread's CPU time: waiting for the GIL is not the view's cost
             try:
                 self._refresh()
             except Exception:  # a view must never die of one bad frame; the log says what happened
                 _log.exception("gsocklab view refresh failed")
             self.refreshes += 1
-            self.last_cost = time.perf_counter() - start
+            self.last_cost = time.thread_time() - start
             wait = min(max(self.interval, self.last_cost / SHARE - self.last_cost), MAX_WAIT)
 
 
@@ -113,3 +113,31 @@ def busy_cell() -> bool:
                 shell.events.register("post_run_cell", _post)
                 _hooked = True
     return _cell_running.is_set()
+
+
+def route_to_sender(*controls: object) -> None:
+    """Let the front end choose the thread that runs these widgets' callbacks.
+
+    ipykernel 7 runs a comm's incoming messages on the shell that last *published* on that
+    comm, whatever subshell the front end addressed, so a click on a widget made by a cell
+    waits behind the next long cell. With JupyterLab's ``commsOverSubshells`` (≥ 4.4,
+    default ``perCommTarget``) clicks are sent on a subshell; routing them by the
+    message's own ``subshell_id`` runs them there at once, which is how **Close** ends a
+    ``receive()`` blocked in a cell. This uses ipykernel's private ``_reply_subshell_for``
+    hook where it exists; elsewhere (ipykernel < 7, no kernel) it does nothing, and with
+    subshells disabled the front end sends no ``subshell_id``, so clicks go to the main
+    shell as before.
+    """
+    for control in controls:
+        comm = getattr(control, "comm", None)
+        if comm is not None and hasattr(comm, "_reply_subshell_for"):
+            comm._reply_subshell_for = lambda data, default: default
+
+
+def close_all(widget: object) -> None:
+    """Close ``widget`` and every widget inside it (closing a box leaves its children open)."""
+    for child in getattr(widget, "children", ()):
+        close_all(child)
+    close = getattr(widget, "close", None)
+    if close is not None:
+        close()

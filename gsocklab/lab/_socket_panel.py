@@ -23,7 +23,7 @@ import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from .. import Gio, GLib
 from . import _html
-from ._pump import Pump, busy_cell
+from ._pump import Pump, busy_cell, close_all, route_to_sender
 
 __all__ = ["SocketPanel"]
 
@@ -120,10 +120,8 @@ class SocketPanel:
         self.multicast_loopback = widgets.Checkbox(description="mcast loopback", indent=False, layout=small)
         self.broadcast = widgets.Checkbox(description="broadcast", indent=False, layout=small)
         self.keepalive = widgets.Checkbox(description="keepalive", indent=False, layout=small)
-        self.state = widgets.HTML()
-        self.light = widgets.HTML()
-        self.message = widgets.HTML()
-        self.busy = widgets.HTML()
+        self.state, self.light, self.message, self.busy = _Part(), _Part(), _Part(), _Part()
+        self.info = widgets.HTML()  # state, light, result and busy note: one message per refresh
         self.buttons: dict[str, widgets.Button] = {}
         for name in ("New socket", "Bind", "Connect", "Listen", "Accept", "Send", "Receive", "Join", "Leave",
                      "Close"):
@@ -144,10 +142,13 @@ class SocketPanel:
             row([self.group, self.iface, b["Join"], b["Leave"]]),
             row([self.blocking, self.timeout, self.ttl]),
             row([self.multicast_ttl, self.multicast_loopback, self.broadcast, self.keepalive]),
-            row([b["Close"], self.light]),
-            self.state, self.message, self.busy,
+            b["Close"], self.info,
         ])
         self.widget.layout = widgets.Layout(width="500px", border="1px solid #ddd", padding="4px", margin="2px")
+        route_to_sender(*self.buttons.values(), self.local, self.remote, self.payload, self.hex, self.size,
+                        self.group, self.iface, self.blocking, self.timeout, self.ttl, self.multicast_ttl,
+                        self.multicast_loopback, self.broadcast, self.keepalive, self.family_picker,
+                        self.type_picker)
         self.widget.add_class("gs-socket-panel")
 
     def _ipython_display_(self) -> None:
@@ -376,13 +377,21 @@ class SocketPanel:
                 self.message.value = _html.message("ok", result)
             self.busy.value = ('<div class="gs-busy" style="color:#a60">kernel busy: a cell is running; without '
                                "comms over subshells, clicks wait until it ends</div>") if busy else ""
+            self.info.value = self.light.value + self.state.value + self.message.value + self.busy.value
         return True
 
     def close(self) -> None:
         """Stop the panel's threads and close its widgets (the socket stays as it is)."""
         self.pump.stop()
         self._jobs.put(None)
-        self.widget.close()
+        close_all(self.widget)
+
+
+class _Part:
+    """One part of the panel's status HTML (``value``); the parts are sent together."""
+
+    def __init__(self) -> None:
+        self.value = ""
 
 
 def _ready(sock: Gio.Socket) -> int | None:

@@ -9,6 +9,7 @@ picture of the last seconds, and send everything in one message.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped, unused-ignore]
@@ -16,11 +17,19 @@ import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from .. import plots
 from . import _html
-from ._pump import Pump, busy_cell
+from ._pump import Pump, busy_cell, close_all, route_to_sender
 
-__all__ = ["TrafficView"]
+__all__ = ["Part", "TrafficView"]
 
 _ALL = "(all)"
+PICTURE_SHARE = 0.1  # while the recording grows, the picture is redrawn after 1/PICTURE_SHARE times its cost
+
+
+class Part:
+    """One part of a view's HTML (``value``); the parts are sent together, in one widget."""
+
+    def __init__(self) -> None:
+        self.value = ""
 PICTURE_ROWS = 80  # the most recent rows a live picture draws (a picture costs ~0.25 ms a row)
 
 
@@ -47,7 +56,7 @@ class TrafficView:
         self.rows, self.seconds = rows, float(seconds)
         self._shown: object = None
         self.sent = 0  # refreshes that sent something, for tests and benchmarks
-        self.counters = widgets.HTML()
+        self.counters = Part()
         self.socket_filter = widgets.Dropdown(options=[_ALL], value=_ALL, description="socket")
         self.op_filter = widgets.Dropdown(options=[_ALL], value=_ALL, description="op")
         self.errors_only = widgets.Checkbox(value=False, description="errors only", indent=False)
@@ -55,20 +64,23 @@ class TrafficView:
         self.pause.add_class("gs-pause")
         self.picture_kind = widgets.Dropdown(options=["sequence", "timeline", "none"], value=picture or "none",
                                              description="picture")
-        scroll = {"max_height": "420px", "overflow": "auto"}
-        self.table = widgets.HTML(layout=widgets.Layout(**scroll))
-        self.picture = widgets.HTML(layout=widgets.Layout(**scroll))
-        self.status = widgets.HTML()
+        self.table, self.picture, self.status = Part(), Part(), Part()
+        self.display = widgets.HTML()  # counters, picture, table and status: one message per refresh
+        self._picture_at = -1.0
+        self._picture_cost = 0.0
+        self._picture_key: object = None
+        self._picture_stale = False
         self.widget = widgets.VBox([
-            self.counters,
             widgets.HBox([self.socket_filter, self.op_filter, self.errors_only, self.pause, self.picture_kind]),
-            self.picture, self.table, self.status,
+            self.display,
         ])
         self.widget.add_class("gs-traffic-view")
         busy_cell()
         self.pump = Pump(self.refresh, rate, name="gsocklab-view-pump")
-        for control in (self.socket_filter, self.op_filter, self.errors_only, self.pause, self.picture_kind):
+        controls = (self.socket_filter, self.op_filter, self.errors_only, self.pause, self.picture_kind)
+        for control in controls:
             control.observe(lambda _: self.pump.poke(), names="value")
+        route_to_sender(*controls)
         self.refresh()
         self.pump.start()
 
@@ -80,17 +92,23 @@ class TrafficView:
     def refresh(self) -> bool:
         """Draw the view if the recording or a filter changed (what the pump calls); whether it drew."""
         recorder = self.recorder
+        recorder.store_pending()  # steady traffic shows while it flows, not only when it stops
         filters = (self.socket_filter.value, self.op_filter.value, self.errors_only.value, self.picture_kind.value)
         paused, busy = bool(self.pause.value), busy_cell()
         key = (recorder.rows_recorded, filters, busy) if not paused else ("paused", busy)
-        if key == self._shown:
+        if key == self._shown and not (self._picture_stale and not paused):
             return False
-        self._shown = key
         if paused:
-            with self.widget.hold_sync():
-                self.status.value = self._status("paused: press Pause again to follow the recording", busy)
-            self.sent += 1
-            return True
+            self.status.value = self._status("paused: press Pause again to follow the recording", busy)
+        else:
+            self._draw(filters, busy)
+        changed = self._send()
+        self._shown = key  # only once it is drawn: a failed drawing is tried again
+        self.sent += changed
+        return changed
+
+    def _draw(self, filters: tuple[Any, ...], busy: bool) -> None:
+        recorder = self.recorder
         totals = recorder.totals()
         tail = recorder.tail(self.rows)
         sockets = [_ALL, *sorted(str(label) for label in totals.index)]
@@ -102,18 +120,31 @@ class TrafficView:
             rows = rows[rows["op"].astype(str) == filters[1]]
         if filters[2]:
             rows = rows[rows["error"].notna()]
-        picture = self._picture(tail, filters[0], filters[3])
+        now = time.monotonic()
+        picture_key = (filters[0], filters[3])
+        self._picture_stale = True  # until drawn: the pump comes back for it
+        if picture_key != self._picture_key or now - self._picture_at >= self._picture_cost / PICTURE_SHARE:
+            self.picture.value = self._picture(tail, filters[0], filters[3])
+            self._picture_cost = time.monotonic() - now
+            self._picture_at, self._picture_key, self._picture_stale = now, picture_key, False
+        self.counters.value = _html.counters(totals)
+        self.table.value = _html.table(rows.tail(self.rows))
+        total = int(totals["rows"].sum()) if len(totals) else 0
+        self.status.value = self._status(f"{min(len(rows), self.rows)} newest of {total} rows", busy)
         with self.widget.hold_sync():
-            self.counters.value = _html.counters(totals)
             if list(self.socket_filter.options) != sockets:
                 self.socket_filter.options = sockets
             if list(self.op_filter.options) != ops:
                 self.op_filter.options = ops
-            self.table.value = _html.table(rows.tail(self.rows))
-            self.picture.value = picture
-            total = int(totals["rows"].sum()) if len(totals) else 0
-            self.status.value = self._status(f"{min(len(rows), self.rows)} newest of {total} rows", busy)
-        self.sent += 1
+
+    def _send(self) -> bool:
+        """Put the parts into the view's one HTML widget; whether that changed it (and so sent a message)."""
+        box = '<div style="max-height:420px;overflow:auto">{}</div>'
+        value = (self.counters.value + (box.format(self.picture.value) if self.picture.value else "")
+                 + box.format(self.table.value) + self.status.value)
+        if value == self.display.value:
+            return False
+        self.display.value = value
         return True
 
     def _picture(self, tail: pd.DataFrame, socket: str, kind: str) -> str:
@@ -127,10 +158,10 @@ class TrafficView:
 
     def _status(self, text: str, busy: bool) -> str:
         cost = f" · last refresh {self.pump.last_cost * 1e3:.0f} ms" if hasattr(self, "pump") else ""
-        note = " · a cell is running (the view keeps updating)" if busy else ""
+        note = " · kernel busy: a cell is running (the view keeps updating)" if busy else ""
         return f'<div class="gs-status" style="color:#666;font-size:90%">{_html.esc(text)}{cost}{note}</div>'
 
     def close(self) -> None:
         """Stop the pump and close the widgets (the recorder is not touched)."""
         self.pump.stop()
-        self.widget.close()
+        close_all(self.widget)

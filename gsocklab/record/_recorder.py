@@ -333,6 +333,14 @@ class Recorder:
         """
         return self._store.next_seq
 
+    def store_pending(self) -> None:
+        """Store the calls staged so far, unless another thread is storing right now.
+
+        The flush thread stores them when the sockets go quiet (or a backlog builds up); a
+        live view calls this before it looks, so that steady traffic shows while it flows.
+        """
+        self._compact(wait=False)
+
     def tail(self, rows: int = 200) -> pd.DataFrame:
         """The last ``rows`` rows stored, as `to_dataframe()` gives them (``seq`` order).
 
