@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_messages.py
 	$(PY) benchmarks/bench_record.py
 	$(PY) benchmarks/bench_no_recorder.py
+	$(PY) benchmarks/bench_lab.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
