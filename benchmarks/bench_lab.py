@@ -304,7 +304,7 @@ def stop_load():
 def open_view():
     global view
     view = TrafficView(rec)
-    parts = (view.counters, view.table, view.picture, view.status, view.socket_filter, view.op_filter)
+    parts = (view.display, view.socket_filter, view.op_filter)
     return [w.model_id for w in parts]
 
 print({RESULT!r} + "{{}}")

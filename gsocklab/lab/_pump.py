@@ -3,9 +3,9 @@
 The threading model of the panels (``docs/panels.md``): the recorder and the sockets never
 touch a widget. A view keeps the state it shows in plain Python objects that any thread may
 change under a lock; its pump thread wakes at most ``rate`` times a second, asks the view
-whether anything changed (a few integer comparisons), and if so lets it render and send all
-its widget changes in one message (``hold_sync``). Frames in between are dropped, not
-queued. A refresh that takes long spaces the next ones out (to at most a second), so that a
+whether anything changed (a few integer comparisons), and if so lets it render into its one
+HTML widget (one message). Frames in between are dropped, not queued. A refresh that takes
+long (in this thread's CPU time) spaces the next ones out, to at most a second, so that a
 view takes about a twentieth of the interpreter's time at most, however busy the sockets are;
 a change of one of the view's own controls (`poke`) is answered at the next tick.
 

@@ -6,8 +6,9 @@ at a time: a click returns at once (a blocking ``Receive`` or ``Accept`` never f
 notebook), and **Close** works while a call waits, since ``close()`` from any thread ends
 it with ``CLOSED``. What the panel shows (addresses, state, the readiness light, the last
 result or error with its hint) is kept in plain attributes under a lock and drawn by the
-panel's pump (`gsocklab.lab._pump`), a few times a second, in one message, and only when
-it changed. Callbacks never print or display anything.
+panel's pump (`gsocklab.lab._pump`), a few times a second, only when it changed, as one
+HTML widget (one message). Callbacks never print or display anything, and clicks run on the
+thread the front end sends them to (`route_to_sender`).
 """
 
 from __future__ import annotations
