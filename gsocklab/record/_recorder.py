@@ -372,7 +372,7 @@ class Recorder:
             if self._tally is None:
                 self._tally = Tally()
             with self._store.lock:
-                columns = self._store.columns(since=self._tallied)
+                columns = self._store.columns(since=self._tallied, counts_only=True)
                 self._tallied = self._store.next_seq
             self._tally.add(columns)
             return self._tally.frame()

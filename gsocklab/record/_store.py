@@ -389,34 +389,42 @@ class Store:
     def __len__(self) -> int:
         return self.next_seq - self.first_seq
 
-    def columns(self, since: int = 0) -> Columns:
+    def columns(self, since: int = 0, counts_only: bool = False) -> Columns:
         """Copies of the rows with ``seq >= since`` (call with `lock` held).
 
         The peers and op names of the rows get their codes here, in tables of their own.
+        ``counts_only`` copies what counting needs (the numpy columns, ``sock`` and ``op``),
+        not the peers, threads and payloads, whose conversion costs most per row.
         """
         first = max(self.first_seq, since)
+        names = ("sock", "op") if counts_only else LISTS
         parts: dict[str, list[Array]] = {name: [] for name, _, _ in NUMERIC}
-        lists: dict[str, list[Any]] = {name: [] for name in LISTS}
+        lists: dict[str, list[Any]] = {name: [] for name in names}
         for chunk in self.chunks:
             if chunk.seq0 + len(chunk) <= first:
                 continue
             skip = max(0, first - chunk.seq0)
             for name, pieces in parts.items():
                 pieces.append(chunk.column(name, skip, chunk.size))
-            for name, items in chunk.lists.items():
-                lists[name].extend(items[skip:] if skip else items)
+            for name, items in lists.items():
+                source = chunk.lists[name]
+                items.extend(source[skip:] if skip else source)
         arrays = {name: np.concatenate(pieces) if pieces else np.empty(0, dtype=_DTYPES[name])
                   for name, pieces in parts.items()}
-        n = len(lists["payload"])
+        n = len(lists["sock"])
         peers, ops = _Interner([None]), _Interner([])
         arrays["sock"] = np.array(lists["sock"], dtype=np.int32)
-        arrays["thread"] = np.array(lists["thread"], dtype=np.int32)
-        arrays["peer"] = np.array(_peer_codes(peers, lists["peer"], n), dtype=np.int32)
         arrays["op"] = _ints(map(ops.__getitem__, lists["op"]), np.int16, n)
+        if counts_only:
+            payload: list[Any] = [None] * n
+        else:
+            arrays["thread"] = np.array(lists["thread"], dtype=np.int32)
+            arrays["peer"] = np.array(_peer_codes(peers, lists["peer"], n), dtype=np.int32)
+            payload = lists["payload"]
         values = {seq: value for seq, value in self.values.items() if seq >= first}
         tables = self.tables.copy()
         tables.ops, tables.peers = ops.names, peers.names
-        return Columns(first, arrays, lists["payload"], values, tables)
+        return Columns(first, arrays, payload, values, tables)
 
     def kept(self, name: str) -> Iterator[list[Any]]:
         """The list column ``name`` of the rows kept, chunk by chunk (call with `lock` held)."""
