@@ -249,11 +249,11 @@ def test_traffic_view_counts_filters_and_pauses(lab: Lab) -> None:
     view.pause.value = True
     view.refresh()
     assert "paused" in view.status.value
-    assert "gsocklab-sequence" in view.picture.value
-    view.picture_kind.value = "timeline"
+    assert "gsocklab-timeline" in view.picture.value, "the default live picture"
+    view.picture_kind.value = "sequence"
     view.pause.value = False
     view.refresh()
-    assert "gsocklab-timeline" in view.picture.value
+    assert "gsocklab-sequence" in view.picture.value
 
 
 def test_the_pumps_refresh_only_when_something_changed() -> None:
