@@ -25,7 +25,7 @@ A, B, C = "127.0.0.1:4000", "127.0.0.1:5000", "127.0.0.1:6000"
 def row(socket: str, op: str, *, at: float, duration: float = 1e-5, **values: Any) -> dict[str, Any]:
     """One event: ``at`` is its ``elapsed``; direction follows from ``op`` as in a recording."""
     direction = "out" if op.startswith("send") else "in" if op.startswith("receive") else None
-    return {"socket": socket, "thread": "MainThread", "op": op, "direction": direction, "family": "IPV4",
+    return {"socket": socket, "host": None, "thread": "MainThread", "op": op, "direction": direction, "family": "IPV4",
             "type": "DATAGRAM", "elapsed": at, "time": T0 + pd.Timedelta(seconds=at), "duration": duration,
             "waited": 0.0, "blocking": True, **values}
 

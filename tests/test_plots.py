@@ -304,7 +304,7 @@ def _synthetic(n: int) -> pd.DataFrame:
     failed = rng.random(n) < 0.01
     frame = pd.DataFrame({
         "seq": seq, "time": pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(seq, unit="ms"),
-        "elapsed": seq * 1e-3, "socket": sockets, "thread": "MainThread",
+        "elapsed": seq * 1e-3, "socket": sockets, "host": None, "thread": "MainThread",
         "op": np.where(send, "send_to", "receive_from"), "direction": np.where(send, "out", "in"),
         "family": "IPV4", "type": "DATAGRAM", "local": local, "peer": peer,
         "nbytes": np.where(failed, -1, 64), "payload": None, "condition": None, "ready": None,

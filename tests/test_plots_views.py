@@ -251,7 +251,7 @@ def test_delivery_matrix_of_the_exchange(rec: Recorder) -> None:
 
 def row(socket: str, op: str, at: float, **values: Any) -> dict[str, Any]:
     direction = "out" if op.startswith("send") else "in" if op.startswith("receive") else None
-    return {"socket": socket, "thread": "MainThread", "op": op, "direction": direction, "family": "IPV4",
+    return {"socket": socket, "host": None, "thread": "MainThread", "op": op, "direction": direction, "family": "IPV4",
             "type": "DATAGRAM", "elapsed": at, "time": T0 + pd.Timedelta(seconds=at), "duration": 1e-5,
             "waited": 0.0, "blocking": True, **values}
 
@@ -353,7 +353,7 @@ def synthetic(n: int) -> pd.DataFrame:
     none = [None] * n
     df = pd.DataFrame({
         "seq": i, "time": T0 + pd.to_timedelta(elapsed, unit="s"), "elapsed": elapsed, "socket": socket,
-        "thread": "MainThread", "op": op, "direction": np.where(sending, "out", "in"), "family": "IPV4",
+        "host": None, "thread": "MainThread", "op": op, "direction": np.where(sending, "out", "in"), "family": "IPV4",
         "type": "DATAGRAM", "local": np.char.add("127.0.0.1:", ports.astype(str)),
         "peer": np.char.add("127.0.0.1:", peers.astype(str)), "nbytes": [len(p) for p in payload],
         "payload": payload, "condition": none, "ready": none, "blocking": True, "timeout": 1.0, "waited": 0.0,

@@ -141,6 +141,7 @@ class Socket(  # type: ignore[misc]
                     if self._construct_error is None:
                         raise  # with no OS socket GLib only warns; init() reports the real error
         self._label = default_label(self._family, self._type)
+        self._host = None
         watch_new(self)
 
     @classmethod

@@ -157,7 +157,7 @@ class SocketBase(Object):
     # sockets still take attributes of the caller's own, as PyGObject's do.
     __slots__ = (
         "_address_cache", "_blocking", "_closed", "_connect_pending", "_connected_read", "_connected_write",
-        "_construct_error", "_entered", "_family", "_fd", "_inited", "_keepalive", "_label", "_lane",
+        "_construct_error", "_entered", "_family", "_fd", "_host", "_inited", "_keepalive", "_label", "_lane",
         "_last_source", "_last_to", "_left", "_listen_backlog", "_listening", "_lock", "_observers",
         "_own_observers", "_poller", "_protocol", "_raw_address_cache", "_remote_address", "_sock", "_sources",
         "_timed_out", "_timeout", "_type", "_usable", "_wake",
@@ -183,6 +183,7 @@ class SocketBase(Object):
     _connected_write: bool
     _remote_address: SocketAddress | None
     _label: str
+    _host: str | None
     _entered: itertools.count[int]  # calls that came in (see the module doc)
     _left: itertools.count[int]  # calls that went out
     _lock: threading.Lock  # close, reap, wake-up creation and the timed-out flag

@@ -34,6 +34,7 @@ _MCAST_JOIN_SOURCE_GROUP = getattr(_socket, "MCAST_JOIN_SOURCE_GROUP", 46)
 _MCAST_LEAVE_SOURCE_GROUP = getattr(_socket, "MCAST_LEAVE_SOURCE_GROUP", 47)
 _IFNAMSIZ = 16
 _SIOCGIFADDR = 0x8915
+_SIOCGIFINDEX = 0x8933
 
 
 # -- pure struct builders (Linux layouts) ----------------------------------------------------
@@ -156,6 +157,20 @@ class SocketOptionsMixin(SocketBase):
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, not {type(label).__name__}")
         self._label = label
+
+    @property
+    def host(self) -> str | None:
+        """The lab host this socket lives on (``gsocklab.netlab`` sets it), ``None`` for this machine.
+
+        A gsocklab extension, like `label`; recordings show it in their ``host`` column.
+        """
+        return self._host
+
+    @host.setter
+    def host(self, host: str | None) -> None:
+        if host is not None and not isinstance(host, str):
+            raise TypeError(f"host must be a str or None, not {type(host).__name__}")
+        self._host = host
 
     def _local_text(self) -> str | None:
         """The local address as recordings show it, or ``None``."""
@@ -327,14 +342,26 @@ class SocketOptionsMixin(SocketBase):
         self._check_socket()
         return group
 
-    @staticmethod
-    def _ifindex(iface: str | None) -> int:
+    def _interface_index(self, iface: str) -> int:
+        """The index of interface ``iface`` in the socket's own network namespace.
+
+        ``SIOCGIFINDEX`` on the socket itself, not ``if_nametoindex`` (which asks the
+        process's namespace): a socket made on a `gsocklab.netlab` host names that host's
+        interfaces. Raises ``OSError`` for an unknown name.
+        """
+        encoded = iface.encode()
+        if not encoded or len(encoded) >= _IFNAMSIZ or b"\0" in encoded:
+            raise OSError(errno.ENODEV, "No such device")
+        reply = self._ioctl(_SIOCGIFINDEX, struct.pack("16si12x", encoded, 0))
+        return int(struct.unpack_from("i", reply, 16)[0])
+
+    def _ifindex(self, iface: str | None) -> int:
         if iface is None:
             return 0
         if not isinstance(iface, str):
             raise TypeError(f"iface must be a str or None, not {type(iface).__name__}")
         try:
-            return _socket.if_nametoindex(iface)
+            return self._interface_index(iface)
         except OSError:
             return 0  # GLib: an unknown name means "any interface", no error
 
@@ -417,7 +444,7 @@ class SocketOptionsMixin(SocketBase):
         ifindex = 0
         if iface is not None:
             try:
-                ifindex = _socket.if_nametoindex(iface)
+                ifindex = self._interface_index(iface)
             except OSError as exc:
                 raise from_errno(errno.ENODEV, "Interface not found: ") from exc
         request = ipv6_group_source_req(ifindex, group.to_bytes(), source.to_bytes())

@@ -115,6 +115,7 @@ def build_frame(columns: Columns, start_ns: int, wall_offset_ns: int) -> pd.Data
         "time": pd.DatetimeIndex((t0 + wall_offset_ns).view("M8[ns]")).tz_localize("UTC").array,
         "elapsed": (t0 - start_ns) / 1e9,
         "socket": strings([s[0] for s in sockets], sock),
+        "host": strings([s.host for s in sockets], sock),
         "thread": strings(tables.threads, a["thread"]),
         "op": pd.Categorical.from_codes(op_cat, dtype=ops),
         "direction": pd.Categorical.from_codes(direction, dtype=DIRECTIONS),

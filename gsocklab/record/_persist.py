@@ -61,6 +61,8 @@ def load(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
         if not isinstance(saved, dict) or "frame" not in saved:
             raise ValueError(f"{os.fspath(path)!r} is not a gsocklab recording")
         meta, frame = saved.get("gsocklab", {}), saved["frame"]
+    if "host" not in frame.columns and "socket" in frame.columns:  # saved before the host column
+        frame.insert(list(frame.columns).index("socket") + 1, "host", None)
     if list(frame.columns) != list(TRAFFIC_SCHEMA):
         raise ValueError(f"{os.fspath(path)!r} is not a gsocklab recording: its columns differ")
     return conform(frame), meta

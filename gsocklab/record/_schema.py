@@ -51,6 +51,7 @@ TRAFFIC_SCHEMA: Final[Mapping[str, object]] = {
     "time": "datetime64[ns, UTC]",     # wall clock when the call started
     "elapsed": "float64",              # seconds from the recorder's start (monotonic clock) to the call's start
     "socket": STRING,                  # the socket's label (``udp4#3``, or what ``attach(label=…)`` set)
+    "host": STRING,                    # the lab host of the socket (gsocklab.netlab), <NA> for this machine
     "thread": STRING,                  # name of the thread that made the call (at its first recorded call)
     "op": OPS,                         # the Gio method called
     "direction": DIRECTIONS,           # "out" for send*, "in" for receive*, <NA> otherwise

@@ -104,6 +104,7 @@ class SocketState(NamedTuple):
     local: str | None
     blocking: bool
     timeout: int
+    host: str | None = None
 
 
 class Batch(NamedTuple):
@@ -683,7 +684,7 @@ class Store:
 
         Everything is read at first sight and when ``refresh`` is set (right after a call
         that changed the socket, once the rows before it are stored); otherwise the state
-        stays as it was, except the label (read every time) and, if ``reread``, the local
+        stays as it was, except the label and host (read every time) and, if ``reread``, the local
         address of an IP socket without a port yet (its first send gives it one).
         """
         key = id(sock)
@@ -705,12 +706,12 @@ class Store:
                 local = None
             family = sock.get_family().name
             entry.provisional = family in ("IPV4", "IPV6") and (local is None or local.endswith(":0"))
-        label = sock.label
+        label, host = sock.label, getattr(sock, "_host", None)
         if state is None or fresh:
             state = SocketState(label, sock.get_family().name, sock.get_socket_type().name, local,
-                                bool(sock._blocking), int(sock._timeout))
-        elif label != state.label or local != state.local:
-            state = state._replace(label=label, local=local)
+                                bool(sock._blocking), int(sock._timeout), host)
+        elif label != state.label or local != state.local or host != state.host:
+            state = state._replace(label=label, local=local, host=host)
         if state != entry.state:
             entry.code, entry.state, entry.local = self._states[state], state, local
         return entry.code
