@@ -12,7 +12,9 @@ something changed, in one message; the recorder never touches a widget.
 """
 
 from ._lab import Lab
+from ._multicast_lab import MulticastLab
+from ._multicast_setup import MulticastSetup
 from ._socket_panel import SocketPanel, parse_address
 from ._traffic_view import TrafficView
 
-__all__ = ["Lab", "SocketPanel", "TrafficView", "parse_address"]
+__all__ = ["Lab", "MulticastLab", "MulticastSetup", "SocketPanel", "TrafficView", "parse_address"]
