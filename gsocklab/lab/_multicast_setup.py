@@ -142,7 +142,9 @@ class MulticastSetup:
             # On lo the sender is tied to lo: bound to the loopback address (IPv4 sends a group
             # datagram out of the bound address's interface) and with lo as its multicast
             # interface, so nothing ever leaves this machine.
-            sender.bind(Gio.InetSocketAddress.new_from_string(address, 0), False)
+            loopback = Gio.InetAddress.new_from_string(address)
+            assert loopback is not None
+            sender.bind(Gio.InetSocketAddress.new(loopback, 0), False)
             self._apply_interface(station, "lo")
             station.interface = "lo"
 

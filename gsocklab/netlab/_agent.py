@@ -172,8 +172,10 @@ class Agent:
         lan = Lan(name, len(self.lans) + 1, f"br{len(self.lans) + 1}")
         # IGMP/MLD snooping with the bridge as querier, so memberships are refreshed (and
         # leaves answered by group queries) rather than ageing out after 260 s.
+        # A query every 10 s, answered within 1 s: a router added later learns what was joined.
         self.ip("link", "add", lan.bridge, "type", "bridge", "mcast_snooping", "1", "mcast_querier", "1",
-                "mcast_igmp_version", "3", "mcast_mld_version", "2")
+                "mcast_igmp_version", "3", "mcast_mld_version", "2", "mcast_query_interval", "1000",
+                "mcast_query_response_interval", "100")
         self.ip("link", "set", lan.bridge, "up")
         self.lans[name] = lan
         return {"name": name, "ipv4": f"10.{lan.number}.0.0/24", "ipv6": f"fd00:0:0:{lan.number:x}::/64"}
@@ -254,6 +256,9 @@ class Agent:
 
     def do_table(self, router: str) -> list[dict[str, Any]]:
         return self.relay.table(router)
+
+    def do_members(self, router: str) -> list[dict[str, Any]]:
+        return self.relay.members(router)
 
     # -- the loop --------------------------------------------------------------------------
 

@@ -129,12 +129,22 @@ class Router(_Node):
 
     def table(self) -> Any:
         """What the router did, per group, source and legs: a DataFrame with ``forwarded``,
-        ``ttl_expired`` (arrived with TTL <= 1) and ``lost`` (the emulated loss)."""
+        ``ttl_expired`` (arrived with TTL <= 1), ``lost`` (the emulated loss) and ``no_members``
+        (nobody on the outgoing LAN joined)."""
         import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
         rows = self.network._request("table", router=self.name)
-        columns = ["router", "group", "source", "in", "out", "protocol", "forwarded", "ttl_expired", "lost"]
+        columns = ["router", "group", "source", "in", "out", "protocol", "forwarded", "ttl_expired", "lost",
+                   "no_members"]
         return pd.DataFrame(rows, columns=columns)
+
+    def members(self) -> Any:
+        """What the router learnt from IGMP/MLD reports: per LAN, each joined group and the
+        addresses of the hosts that joined it (a DataFrame)."""
+        import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+
+        rows = self.network._request("members", router=self.name)
+        return pd.DataFrame(rows, columns=["router", "lan", "interface", "group", "hosts"])
 
 
 class Network:

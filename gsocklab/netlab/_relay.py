@@ -3,14 +3,17 @@
 The kernels this lab runs on often lack multicast routing (``CONFIG_IP_MROUTE``) and link
 emulation (``netem``), so a router is this relay, running as a thread in the agent. It reads
 every frame arriving on its legs (``AF_PACKET`` sockets; each leg's bridge port is a
-permanent multicast-router port, so the bridge hands it all multicast traffic), and sends
-each routable multicast datagram out of every other leg with its TTL decremented
+permanent multicast-router port, so the bridge hands it all multicast traffic and every
+IGMP/MLD membership report). From the reports it keeps who wants which group on each leg
+(`gsocklab.netlab._membership`); a routable multicast datagram goes out of every other leg
+where some host wants its (source, group), with its TTL decremented
 (`gsocklab.netlab._frames.forward`): TTL 1 dies at the router, and the source address and
-ports are kept, as a kernel router keeps them. The segment's own switch then delivers the
-datagram only to the ports whose hosts joined the group (IGMP/MLD snooping). ``loss``,
-``delay`` and ``jitter`` emulate a lossy, slow link, drawn from a seeded generator.
+ports are kept, as a kernel router keeps them. The segment's switch then delivers it only
+to the ports whose hosts joined (IGMP/MLD snooping). ``loss``, ``delay`` and ``jitter``
+emulate a lossy, slow link, drawn from a seeded generator.
 
-`Relay.table` counts, per router, group, source and legs, what was forwarded and dropped.
+`Relay.table` counts, per router, group, source and legs, what was forwarded and dropped;
+`Relay.members` lists what each leg's hosts joined.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from ._frames import forward
+from ._frames import forward, parse, routable
+from ._membership import Memberships, parse_report
 
 __all__ = ["Relay"]
 
@@ -39,6 +43,7 @@ class _Leg:
     lan: str
     packet: socket.socket
     mac: bytes
+    members: Memberships = field(default_factory=Memberships)
 
 
 @dataclass
@@ -52,7 +57,21 @@ class _Router:
     counts: dict[tuple[str, str, str, str, str], list[int]] = field(default_factory=dict)
 
 
-_FORWARDED, _TTL, _LOST = 0, 1, 2
+_FORWARDED, _TTL, _LOST, _NO_MEMBERS = 0, 1, 2, 3
+#: Seconds a datagram that finds no member on a leg waits for a report still on its way.
+REPORT_GRACE: Final = 0.05
+
+
+@dataclass
+class _Pending:
+    """One datagram for one outgoing leg, waiting for the router's decision."""
+
+    router: _Router
+    leg: _Leg
+    key: tuple[str, str, str, str, str]
+    frame: bytes | None      # as it would be forwarded (None: its TTL ran out)
+    source: str
+    group: str
 
 
 class Relay:
@@ -63,7 +82,9 @@ class Relay:
         self._by_fd: dict[int, tuple[_Router, _Leg]] = {}
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = os.pipe()
-        self._later: list[tuple[float, int, _Leg, bytes]] = []
+        self._later: list[tuple[float, int, _Leg | _Pending]] = []  # (due, order, what)
+        self._frames: dict[int, bytes] = {}  # order -> frame of a delayed datagram
+        self._held: dict[tuple[str, str, str, str, str], float] = {}  # key -> until when it waits for a report
         self._order = 0
         self._stopped = False
         self._thread: threading.Thread | None = None
@@ -94,13 +115,22 @@ class Relay:
                 router.rng.seed(seed)
 
     def table(self, name: str) -> list[dict[str, Any]]:
-        """Per group, source and legs of router ``name``: datagrams forwarded, dropped (TTL), lost."""
+        """Per group, source and legs of router ``name``: datagrams forwarded, dropped (TTL), lost,
+        and not forwarded because nobody on the outgoing leg's LAN wanted them."""
         router = self._router(name)
         with self._lock:
             return [{"router": name, "group": group, "source": source, "in": in_lan, "out": out_lan,
                      "protocol": protocol, "forwarded": counts[_FORWARDED], "ttl_expired": counts[_TTL],
-                     "lost": counts[_LOST]}
+                     "lost": counts[_LOST], "no_members": counts[_NO_MEMBERS]}
                     for (group, source, in_lan, out_lan, protocol), counts in router.counts.items()]
+
+    def members(self, name: str) -> list[dict[str, Any]]:
+        """Per leg of router ``name``: the groups its LAN's hosts joined, and which hosts."""
+        router = self._router(name)
+        with self._lock:
+            return [{"router": name, "lan": leg.lan, "interface": leg.interface, "group": group,
+                     "hosts": sorted(hosts)}
+                    for leg in router.legs for group, hosts in sorted(leg.members.groups().items())]
 
     def _router(self, name: str) -> _Router:
         try:
@@ -138,43 +168,75 @@ class Relay:
                 return
             except OSError:
                 return
-            if address[2] == _PACKET_MULTICAST:
+            if address[2] != _PACKET_MULTICAST:
+                continue
+            report = parse_report(frame)
+            if report is not None:
+                with self._lock:
+                    leg.members.apply(report)
+            else:
                 self._route(router, leg, frame)
 
     def _route(self, router: _Router, arrived: _Leg, frame: bytes) -> None:
-        now = time.monotonic()
+        datagram = parse(frame)
+        if datagram is None or not routable(datagram):
+            return
+        protocol = "UDP" if datagram.protocol == 17 else str(datagram.protocol)
         for leg in router.legs:
-            if leg is arrived:
-                continue
-            verdict = forward(frame, leg.mac)
-            datagram = verdict.datagram
-            if datagram is None or verdict.reason == "scope":
+            if leg is not arrived:
+                verdict = forward(frame, leg.mac)
+                key = (datagram.group, datagram.source, arrived.lan, leg.lan, protocol)
+                self._decide(_Pending(router, leg, key, verdict.frame, datagram.source, datagram.group), first=True)
+
+    def _decide(self, pending: _Pending, first: bool) -> None:
+        """Forward, delay, lose or drop one datagram on one outgoing leg, and count it.
+
+        A host's membership report leaves its kernel a few milliseconds after the join (a
+        timer), so a datagram sent right after a join can reach the router before the report:
+        a datagram that finds no member is looked at again `REPORT_GRACE` seconds later.
+        """
+        router, leg = pending.router, pending.leg
+        frame = pending.frame
+        now = time.monotonic()
+        with self._lock:
+            counts = router.counts.setdefault(pending.key, [0, 0, 0, 0])
+            if frame is None:
+                counts[_TTL] += 1
                 return
-            key = (datagram.group, datagram.source, arrived.lan, leg.lan, "UDP" if datagram.protocol == 17
-                   else str(datagram.protocol))
-            with self._lock:
-                counts = router.counts.setdefault(key, [0, 0, 0])
-                if verdict.frame is None:
-                    counts[_TTL] += 1
-                    continue
-                if router.loss and router.rng.random() < router.loss:
-                    counts[_LOST] += 1
-                    continue
-                counts[_FORWARDED] += 1
-                delay = router.delay + (router.rng.uniform(-router.jitter, router.jitter) if router.jitter else 0.0)
-                if delay > 0:
-                    self._order += 1
-                    heapq.heappush(self._later, (now + delay, self._order, leg, verdict.frame))
-                    continue
-            self._send(leg, verdict.frame)
+            held = self._held.get(pending.key, 0.0)
+            wanted = leg.members.wants(pending.source, pending.group)
+            if first and (not wanted or now < held):  # (behind held ones: the order is kept)
+                if now >= held:
+                    held = self._held[pending.key] = now + REPORT_GRACE
+                self._order += 1
+                heapq.heappush(self._later, (held, self._order, pending))
+                return
+            if not wanted:
+                counts[_NO_MEMBERS] += 1
+                return
+            if router.loss and router.rng.random() < router.loss:
+                counts[_LOST] += 1
+                return
+            counts[_FORWARDED] += 1
+            delay = router.delay + (router.rng.uniform(-router.jitter, router.jitter) if router.jitter else 0.0)
+            if delay > 0:
+                self._order += 1
+                heapq.heappush(self._later, (now + delay, self._order, leg))
+                self._frames[self._order] = frame
+                return
+        self._send(leg, frame)
 
     def _send_due(self) -> None:
         while True:
             with self._lock:
                 if not self._later or self._later[0][0] > time.monotonic():
                     return
-                _, _, leg, frame = heapq.heappop(self._later)
-            self._send(leg, frame)
+                _, order, item = heapq.heappop(self._later)
+                frame = self._frames.pop(order, None)
+            if isinstance(item, _Pending):
+                self._decide(item, first=False)
+            elif frame is not None:
+                self._send(item, frame)
 
     @staticmethod
     def _send(leg: _Leg, frame: bytes) -> None:
