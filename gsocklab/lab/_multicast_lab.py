@@ -198,6 +198,8 @@ class MulticastLab:
         except GLib.Error as exc:
             code = exc.code.name if hasattr(exc.code, "name") else exc.code
             result, error = "", f"{name}: {code}: {exc.message}"
+        except KeyError as exc:  # an unknown station: its text, without KeyError's quotes
+            result, error = "", f"{name}: {exc.args[0] if exc.args else exc}"
         except Exception as exc:  # a bad field, or a network this machine cannot build: shown, not raised
             result, error = "", f"{name}: {exc}"
         with self._lock:

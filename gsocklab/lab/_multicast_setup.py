@@ -32,8 +32,9 @@ DEFAULT_GROUPS: Final = {("IPV4", False): "239.1.2.3", ("IPV4", True): "232.1.2.
                          ("IPV6", False): "ff0e::1:2", ("IPV6", True): "ff3e::1:2"}
 #: What ``lo`` cannot show, said wherever a lab runs on it.
 LO_LIMITS: Final = ("On lo every datagram loops back through the interface itself: TTL 0 or 1 and loopback "
-                    "on or off all deliver, and there is no router to cross. Pick one LAN or two LANs to see "
-                    "them matter.")
+                    "on or off all deliver, and there is no router to cross. And the stations are sockets of "
+                    "one host bound to one port: once one joins, the others receive the group too (Linux's "
+                    "IP_MULTICAST_ALL). Pick one LAN or two LANs to see TTL, loopback and joins matter.")
 
 _IP_MULTICAST_IF: Final = 32      # Linux <netinet/in.h>
 _IPV6_MULTICAST_IF: Final = 17
@@ -83,6 +84,10 @@ class MulticastSetup:
             raise ValueError(f"{self.group_text!r} is not a multicast address")
         if group_address.get_family() != Gio.SocketFamily[family]:
             raise ValueError(f"the group {self.group_text} is not an {family} address")
+        if topology == "lo" and family == "IPV6":
+            raise ValueError("IPv6 multicast cannot use lo: Linux's lo has no MULTICAST flag and no ff00::/8 "
+                             "route, and the lab does not change this machine's settings — pick one LAN or two "
+                             "LANs for IPv6")
         self.group: Gio.InetAddress = group_address
         self.source = source
         self.network: Any = None
@@ -291,7 +296,9 @@ class MulticastSetup:
     def close(self) -> None:
         """Close every socket and the network."""
         for station in self.stations.values():
-            station.receiver.close()
-            station.sender.close()
+            for sock in (station.receiver, station.sender):
+                sock.close()
+                if self.recorder is not None:
+                    self.recorder.detach(sock)  # (the recorder's thread stops once nothing is attached)
         if self.network is not None:
             self.network.close()
