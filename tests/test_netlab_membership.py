@@ -187,3 +187,30 @@ def test_memberships_follow_the_per_host_filter_model(reports: list[tuple[str, l
 def test_garbage_never_raises(data: bytes) -> None:
     for ethertype in (b"\x08\x00", b"\x86\xdd"):
         parse_report(bytes(12) + ethertype + data)
+
+
+def test_general_queries_are_well_formed() -> None:
+    from gsocklab.netlab._membership import _sum16, igmp_general_query, mld_general_query
+
+    mac = b"\x02\x00\x00\x00\x00\x09"
+    frame = igmp_general_query(mac, "10.1.0.1", response=1.0)
+    assert frame[:6] == b"\x01\x00\x5e\x00\x00\x01"
+    assert frame[6:12] == mac
+    ip = frame[14:38]
+    assert ip[8] == 1  # TTL 1
+    assert ip[9] == 2  # IGMP
+    assert _sum16(ip) == 0  # the header checksum holds
+    igmp = frame[38:]
+    assert (igmp[0], igmp[1], len(igmp)) == (0x11, 10, 12)  # v3 general query, 1 s to answer
+    assert _sum16(igmp) == 0
+    assert parse_report(frame) is None  # a query is not a report
+
+    frame = mld_general_query(mac, "fe80::9", response=1.0)
+    assert frame[:6] == b"\x33\x33\x00\x00\x00\x01"
+    header = frame[14:54]
+    assert (header[6], header[7]) == (0, 1)  # hop-by-hop (router alert) first; hop limit 1
+    icmp = frame[62:]
+    assert (icmp[0], len(icmp)) == (130, 28)
+    pseudo = header[8:40] + struct.pack("!I3xB", len(icmp), 58)
+    assert _sum16(pseudo + icmp) == 0
+    assert parse_report(frame) is None

@@ -397,7 +397,8 @@ def test_notebook_02_groupby_and_waits(recording: Any) -> None:
     assert re.search(r"speaker\s+set_multicast_ttl\s+0$", out, flags=re.MULTILINE)
     assert re.search(r"listener\s+join_multicast_group\s+239\.255\.10\.10%lo$", out, flags=re.MULTILINE)
     assert re.search(r"bob\s+set_timeout\s+1$", out, flags=re.MULTILINE)
-    assert "hint on the speaker's send_to: multicast TTL 0: the datagram never leaves this host" in out
+    # the listener received it (and the speaker sends out of lo): a multicast hint would not be true, so none
+    assert "hint on the speaker's send_to: <NA>" in out
 
 
 def test_notebook_02_summary(recording: Any) -> None:

@@ -508,7 +508,9 @@ def test_hints_for_socket_errors(sockets: Sockets) -> None:
 
 def test_multicast_hints() -> None:
     rec = Recorder()
-    sender, receiver, late = FakeSocket("tx"), FakeSocket("rx", "0.0.0.0:5353"), FakeSocket("late", "0.0.0.0:5353")
+    sender, receiver, late = FakeSocket("tx", "0.0.0.0:40000"), FakeSocket("rx", "0.0.0.0:5353"), FakeSocket(
+        "late", "0.0.0.0:5353")
+    on_lo = FakeSocket("lo-tx", "127.0.0.1:40001")  # its group datagrams go out of lo: loopback and TTL do not matter
     group = addr("224.0.0.251", 5353)
     timed_out = new_io_error(E.TIMED_OUT, "Socket I/O timed out")
     call(rec, receiver, "receive_from", error=timed_out)              # never joins, port of the group
@@ -520,12 +522,22 @@ def test_multicast_hints() -> None:
     call(rec, sender, "send_to", nbytes=2, peer=group, payload=b"hi")
     call(rec, sender, "set_multicast_ttl", extra={"value": 4})
     call(rec, sender, "send_to", nbytes=2, peer=group, payload=b"hi")
+    call(rec, sender, "set_multicast_ttl", extra={"value": 0})
+    call(rec, sender, "send_to", nbytes=2, peer=group, payload=b"hi")  # #10
+    call(rec, sender, "set_multicast_loopback", extra={"value": True})
+    call(rec, sender, "send_to", nbytes=2, peer=group, payload=b"hi")  # #12
+    call(rec, on_lo, "set_multicast_ttl", extra={"value": 0})
+    call(rec, on_lo, "set_multicast_loopback", extra={"value": False})
+    call(rec, on_lo, "send_to", nbytes=2, peer=group, payload=b"hi")   # #15
     hints = rec.df["hint"].tolist()
     assert hints[0] == hints[1] == HINTS["not_joined"]
     assert hints[3] == HINTS["timed_out"]
     assert pd.isna(hints[4])
-    assert hints[6] == HINTS["multicast_nowhere"]
+    assert hints[6] == HINTS["multicast_lan_only"]
     assert hints[8] == HINTS["multicast_no_loopback"]
+    assert hints[10] == HINTS["multicast_nowhere"]
+    assert hints[12] == HINTS["multicast_ttl_zero"]
+    assert pd.isna(hints[15])
 
 
 def test_truncated_and_would_block_send_hints() -> None:

@@ -298,9 +298,19 @@ def _accepted(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: 
 
 
 def _group(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
+    """A join/leave shows ``group%iface``, and for a source-specific one `` from source``.
+
+    ``join_multicast_group_ssm`` and ``leave_multicast_group_ssm`` take the source as their
+    second argument (``source_specific``, an ``InetAddress`` or ``None``); the plain calls
+    take a ``bool`` there, which is not shown.
+    """
     group = _arg(args, kwargs, 0, "group")
     iface = _arg(args, kwargs, 2, "iface")
-    return None, None, None, {"value": f"{group}{'%' + iface if iface else ''}"}
+    text = f"{group}{'%' + iface if iface else ''}"
+    source = _arg(args, kwargs, 1, "source_specific")
+    if source is not None and not isinstance(source, (bool, int)):
+        text += f" from {source}"
+    return None, None, None, {"value": text}
 
 
 def _condition(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:

@@ -1,7 +1,7 @@
 """Virtual hosts on one machine, for exploring multicast (and more) across real networks.
 
-``Network`` builds hosts, each its own network namespace, on LAN segments (bridges with
-IGMP/MLD snooping), and multicast relay routers between segments; ``net.host("h1").socket(...)``
+``Network`` builds hosts, each its own network namespace, on LAN segments (bridges,
+IGMP/MLD snooping optional), and multicast relay routers between segments; ``net.host("h1").socket(...)``
 returns an ordinary ``Gio.Socket`` living on that host, so one notebook drives every host and
 one ``Recorder`` records them all. Everything lives inside namespaces of the lab's own agent
 process: nothing is linked to this machine's network, and it all goes when the network is

@@ -166,19 +166,23 @@ class Agent:
         return {"pid": os.getpid(), "mode": self.mode, "uid": os.getuid(),
                 "netns": os.stat("/proc/self/ns/net").st_ino}
 
-    def do_add_lan(self, name: str) -> dict[str, Any]:
+    def do_add_lan(self, name: str, snooping: bool = False) -> dict[str, Any]:
         if name in self.lans or name in self.nodes:
             raise AgentError(f"the name {name!r} is taken")
         lan = Lan(name, len(self.lans) + 1, f"br{len(self.lans) + 1}")
         # IGMP/MLD snooping with the bridge as querier, so memberships are refreshed (and
         # leaves answered by group queries) rather than ageing out after 260 s.
-        # A query every 10 s, answered within 1 s: a router added later learns what was joined.
-        self.ip("link", "add", lan.bridge, "type", "bridge", "mcast_snooping", "1", "mcast_querier", "1",
-                "mcast_igmp_version", "3", "mcast_mld_version", "2", "mcast_query_interval", "1000",
-                "mcast_query_response_interval", "100")
+        # With snooping the bridge is the querier, so memberships are refreshed rather than ageing
+        # out; a query every 10 s, answered within 1 s, also tells a router added later what was
+        # joined. Without it (the default) the bridge floods multicast to every port and each
+        # host keeps what its sockets joined: delivery follows the joins at once.
+        self.ip("link", "add", lan.bridge, "type", "bridge", "mcast_snooping", "1" if snooping else "0",
+                "mcast_querier", "1" if snooping else "0", "mcast_igmp_version", "3", "mcast_mld_version", "2",
+                "mcast_query_interval", "1000", "mcast_query_response_interval", "100")
         self.ip("link", "set", lan.bridge, "up")
         self.lans[name] = lan
-        return {"name": name, "ipv4": f"10.{lan.number}.0.0/24", "ipv6": f"fd00:0:0:{lan.number:x}::/64"}
+        return {"name": name, "ipv4": f"10.{lan.number}.0.0/24", "ipv6": f"fd00:0:0:{lan.number:x}::/64",
+                "snooping": bool(snooping)}
 
     def _lan(self, name: str) -> Lan:
         try:
@@ -217,10 +221,15 @@ class Agent:
                 packet = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(_ETH_P_ALL))
                 packet.bind((interface, _ETH_P_ALL))
                 sockets.append((interface, lan, packet))
-        links = {link["ifname"]: link for link in json.loads(self.ip("-j", "link", "show", node=name))}
-        self.relay.add_router(name, [(interface, lan, packet, _mac(links[interface]["address"]))
-                                     for interface, lan, packet in sockets])
-        return self.do_info(name)
+        info = self.do_info(name)
+        found = {entry["name"]: entry for entry in info["interfaces"]}
+        addresses = {interface: (next((a for f, a, _ in found[interface]["addresses"] if f == "inet"), None),
+                                 next((a for f, a, _ in found[interface]["addresses"]
+                                       if f == "inet6" and a.startswith("fe80")), None))
+                     for interface, _, _ in sockets}
+        self.relay.add_router(name, [(interface, lan, packet, _mac(found[interface]["mac"]))
+                                     for interface, lan, packet in sockets], addresses)
+        return info
 
     def do_info(self, name: str) -> dict[str, Any]:
         node = self.nodes.get(name)
@@ -236,8 +245,11 @@ class Agent:
     def do_socket(self, host: str, family: int, type: int, protocol: int) -> tuple[dict[str, Any], list[int]]:
         if host not in self.nodes:
             raise AgentError(f"no host or router named {host!r}")
-        with self.inside(host):
-            made = socket.socket(family, type, protocol)
+        try:
+            with self.inside(host):
+                made = socket.socket(family, type, protocol)
+        except OSError as exc:
+            return {"errno": exc.errno or 0}, []
         return {"fd": 0}, [made.detach()]
 
     def do_ip(self, node: str | None, args: list[str]) -> str:

@@ -57,6 +57,8 @@ def _fix_udp_checksum(out: bytearray, family: int, ip: int, offset: int) -> None
     for the hardware to finish; sent on as it is, the receiver would drop it. IPv4's "no
     checksum" (0) stays as it is.
     """
+    if len(out) < offset + 8:  # not even a whole UDP header: left as it came
+        return
     length = struct.unpack_from("!H", out, offset + 4)[0]
     if length < 8 or offset + length > len(out):
         return

@@ -16,7 +16,8 @@ from typing import Final, NamedTuple
 
 from ._frames import ETH_HEADER, ETH_P_IP, ETH_P_IPV6
 
-__all__ = ["INCLUDE", "EXCLUDE", "Memberships", "Record", "Report", "parse_report"]
+__all__ = ["EXCLUDE", "INCLUDE", "Memberships", "Record", "Report", "igmp_general_query", "mld_general_query",
+           "parse_report"]
 
 INCLUDE: Final = "include"  # receive only from the sources listed (none listed: not a member)
 EXCLUDE: Final = "exclude"  # receive from every source but those listed (none listed: any source)
@@ -148,3 +149,38 @@ class Memberships:
             for group in groups:
                 found.setdefault(group, []).append(reporter)
         return found
+
+
+def _sum16(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return int(~total & 0xFFFF)
+
+
+def igmp_general_query(mac: bytes, source: str, response: float = 1.0) -> bytes:
+    """An IGMPv3 general query frame from ``source`` (``mac``): every host re-reports its groups
+    within ``response`` seconds (how a router added to a LAN learns what was joined before)."""
+    code = max(1, min(127, round(response * 10)))  # tenths of a second
+    igmp = bytearray(struct.pack("!BBH4sBBH", 0x11, code, 0, bytes(4), 2, 10, 0))
+    struct.pack_into("!H", igmp, 2, _sum16(bytes(igmp)))
+    options = b"\x94\x04\x00\x00"  # router alert
+    header = bytearray(struct.pack("!BBHHHBBH4s4s", 0x46, 0xC0, 24 + len(igmp), 0, 0, 1, 2, 0,
+                                   ipaddress.IPv4Address(source).packed, ipaddress.IPv4Address("224.0.0.1").packed)
+                       + options)
+    struct.pack_into("!H", header, 10, _sum16(bytes(header)))
+    return b"\x01\x00\x5e\x00\x00\x01" + mac + struct.pack("!H", ETH_P_IP) + bytes(header) + bytes(igmp)
+
+
+def mld_general_query(mac: bytes, link_local: str, response: float = 1.0) -> bytes:
+    """An MLDv2 general query frame from ``link_local`` (``mac``): as `igmp_general_query`, for IPv6."""
+    source, destination = ipaddress.IPv6Address(link_local).packed, ipaddress.IPv6Address("ff02::1").packed
+    icmp = bytearray(struct.pack("!BBHHH16sBBH", 130, 0, 0, max(1, min(32767, round(response * 1000))), 0,
+                                 bytes(16), 2, 10, 0))
+    pseudo = source + destination + struct.pack("!I3xB", len(icmp), _ICMPV6)
+    struct.pack_into("!H", icmp, 2, _sum16(pseudo + bytes(icmp)))
+    hop_by_hop = bytes([_ICMPV6, 0, 5, 2, 0, 0, 1, 0])  # router alert (MLD), then PadN
+    header = struct.pack("!IHBB16s16s", 0x60000000, len(hop_by_hop) + len(icmp), _HOP_BY_HOP, 1, source, destination)
+    return b"\x33\x33\x00\x00\x00\x01" + mac + struct.pack("!H", ETH_P_IPV6) + header + hop_by_hop + bytes(icmp)

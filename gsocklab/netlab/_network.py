@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import math
 import os
 import re
 import socket
@@ -24,13 +25,16 @@ from typing import Any, Final
 
 from ..core._address import InetAddress
 from ..core._enums import SocketFamily, SocketProtocol, SocketType
-from ..core._socket import Socket
+from ..core._errors import from_errno
+from ..core._socket import _OS_TYPE, Socket
 from ._support import LAUNCHERS, NetlabUnavailable, probe
 
 __all__ = ["Host", "Interface", "Network", "NetworkError", "Router", "one_lan", "two_lans"]
 
 _NAME: Final = re.compile(r"[a-z][a-z0-9_]{0,9}\Z")
 _REPLY_TIMEOUT: Final = 60.0
+#: The longest delay or jitter a router may add, in seconds.
+MAX_DELAY: Final = 10.0
 _open_networks: weakref.WeakSet[Network] = weakref.WeakSet()
 
 
@@ -124,6 +128,11 @@ class Router(_Node):
         for name, value in (("loss", loss), ("delay", delay), ("jitter", jitter)):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"{name} must be a number, not {type(value).__name__}")
+            if not math.isfinite(value) or value < 0 or (name != "loss" and value > MAX_DELAY):
+                raise ValueError(f"{name} must be a finite number from 0 to {1 if name == 'loss' else MAX_DELAY}, "
+                                 f"not {value!r}")
+        if loss > 1:
+            raise ValueError(f"loss must be a finite number from 0 to 1, not {loss!r}")
         self.network._request("set_link", router=self.name, loss=float(loss), delay=float(delay),
                               jitter=float(jitter), seed=seed)
 
@@ -234,9 +243,15 @@ class Network:
         for name, value, enum in checks:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError(f"{name} must be a Gio.{enum.__name__}, not {type(value).__name__}")
+        os_type = _OS_TYPE.get(SocketType(kind)) if int(kind) in SocketType._value2member_map_ else None
+        if os_type is None or int(family) not in (SocketFamily.IPV4, SocketFamily.IPV6, SocketFamily.UNIX):
+            Socket.new(family, kind, protocol)  # raises the GLib.Error Gio.Socket.new raises for these
+            raise ValueError(f"cannot make a {family!r} {kind!r} socket")  # (not reached)
         # Gio's DEFAULT protocol (-1) is the OS's 0
-        _, fds = self._exchange("socket", {"host": node, "family": int(family), "type": int(kind),
-                                          "protocol": max(int(protocol), 0)})
+        result, fds = self._exchange("socket", {"host": node, "family": int(family), "type": int(os_type),
+                                               "protocol": max(int(protocol), 0)})
+        if not fds:  # the OS refused, as it would have refused Gio.Socket.new
+            raise from_errno(int(result.get("errno", 0)), "Unable to create socket: ")
         sock = Socket.new_from_fd(fds[0])
         sock.host = node
         sock.label = f"{node}/{sock.label}"
@@ -253,9 +268,17 @@ class Network:
             raise ValueError(f"{what} {name!r}: use 1-10 lower-case letters, digits or _, starting with a letter")
         return name
 
-    def add_lan(self, name: str) -> dict[str, Any]:
-        """A new LAN segment ``name`` (a switch with IGMP/MLD snooping); its subnets."""
-        info = self._request("add_lan", name=self._check_name(name, "name"))
+    def add_lan(self, name: str, snooping: bool = False) -> dict[str, Any]:
+        """A new LAN segment ``name``, a switch; its subnets.
+
+        ``snooping=False`` (default): the switch floods multicast to every port and each host
+        keeps what its sockets joined, so delivery follows the joins at once. ``snooping=True``:
+        IGMP/MLD snooping with the switch as querier, as in a real managed switch — it forwards
+        a group only to ports whose hosts reported joining it (`bridge_mdb` shows what it
+        learnt), so a datagram sent within milliseconds of a join can be lost while the report
+        is on its way (measured: after an earlier leave of the group, 1 in 3).
+        """
+        info = self._request("add_lan", name=self._check_name(name, "name"), snooping=bool(snooping))
         self.lans[name] = info
         return dict(info)
 
@@ -360,11 +383,11 @@ class Network:
                 f"routers {list(self.routers)}>")
 
 
-def one_lan(hosts: int = 3, mode: str | None = None) -> Network:
-    """A network of ``hosts`` hosts ``h1``, ``h2``, … on one LAN ``a``."""
+def one_lan(hosts: int = 3, mode: str | None = None, snooping: bool = False) -> Network:
+    """A network of ``hosts`` hosts ``h1``, ``h2``, … on one LAN ``a`` (``snooping``: see `Network.add_lan`)."""
     net = Network(mode)
     try:
-        net.add_lan("a")
+        net.add_lan("a", snooping)
         for number in range(1, hosts + 1):
             net.add_host(f"h{number}", "a")
     except BaseException:
@@ -373,12 +396,12 @@ def one_lan(hosts: int = 3, mode: str | None = None) -> Network:
     return net
 
 
-def two_lans(left: int = 2, right: int = 2, mode: str | None = None) -> Network:
+def two_lans(left: int = 2, right: int = 2, mode: str | None = None, snooping: bool = False) -> Network:
     """LANs ``a`` (hosts ``h1`` … ``h<left>``) and ``b`` (the next ``right`` hosts), router ``r1`` between."""
     net = Network(mode)
     try:
-        net.add_lan("a")
-        net.add_lan("b")
+        net.add_lan("a", snooping)
+        net.add_lan("b", snooping)
         for number in range(1, left + right + 1):
             net.add_host(f"h{number}", "a" if number <= left else "b")
         net.add_router("r1", ["a", "b"])

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ._frames import forward, parse, routable
-from ._membership import Memberships, parse_report
+from ._membership import Memberships, igmp_general_query, mld_general_query, parse_report
 
 __all__ = ["Relay"]
 
@@ -54,6 +54,7 @@ class _Router:
     delay: float = 0.0
     jitter: float = 0.0
     rng: random.Random = field(default_factory=random.Random)
+    malformed: int = 0  # frames the relay could not read (dropped)
     counts: dict[tuple[str, str, str, str, str], list[int]] = field(default_factory=dict)
 
 
@@ -85,12 +86,19 @@ class Relay:
         self._later: list[tuple[float, int, _Leg | _Pending]] = []  # (due, order, what)
         self._frames: dict[int, bytes] = {}  # order -> frame of a delayed datagram
         self._held: dict[tuple[str, str, str, str, str], float] = {}  # key -> until when it waits for a report
+        self._queued: dict[tuple[str, str, str, str, str], int] = {}  # key -> datagrams waiting in _later
         self._order = 0
         self._stopped = False
         self._thread: threading.Thread | None = None
 
-    def add_router(self, name: str, legs: list[tuple[str, str, socket.socket, bytes]]) -> None:
-        """Start relaying between ``legs`` (interface, LAN, bound ``AF_PACKET`` socket, MAC)."""
+    def add_router(self, name: str, legs: list[tuple[str, str, socket.socket, bytes]],
+                   addresses: dict[str, tuple[str | None, str | None]] | None = None) -> None:
+        """Start relaying between ``legs`` (interface, LAN, bound ``AF_PACKET`` socket, MAC).
+
+        With ``addresses`` (interface -> its IPv4 and IPv6 link-local address) the router first
+        asks every LAN for its memberships (IGMPv3 and MLDv2 general queries), so hosts that
+        joined before it came re-report within a second.
+        """
         router = _Router(name, [_Leg(*leg) for leg in legs])
         with self._lock:
             self._routers[name] = router
@@ -101,14 +109,20 @@ class Relay:
                 self._thread = threading.Thread(target=self._run, name="gsocklab-relay", daemon=True)
                 self._thread.start()
         os.write(self._wake_w, b"!")
+        for leg in router.legs:
+            ipv4, link_local = (addresses or {}).get(leg.interface, (None, None))
+            if ipv4:
+                self._send(leg, igmp_general_query(leg.mac, ipv4))
+            if link_local:
+                self._send(leg, mld_general_query(leg.mac, link_local))
 
     def configure(self, name: str, *, loss: float, delay: float, jitter: float, seed: int | None) -> None:
         """Set the link emulation of router ``name`` (``seed`` restarts its random draws)."""
         router = self._router(name)
         if not 0.0 <= loss <= 1.0:
             raise ValueError(f"loss must be between 0 and 1, not {loss}")
-        if delay < 0 or jitter < 0:
-            raise ValueError("delay and jitter must not be negative")
+        if not (0 <= delay <= 3600 and 0 <= jitter <= 3600):  # (also refuses NaN and infinity)
+            raise ValueError(f"delay and jitter must be finite, from 0 to 3600 s, not {delay!r} and {jitter!r}")
         with self._lock:
             router.loss, router.delay, router.jitter = loss, delay, jitter
             if seed is not None:
@@ -170,12 +184,17 @@ class Relay:
                 return
             if address[2] != _PACKET_MULTICAST:
                 continue
-            report = parse_report(frame)
-            if report is not None:
+            self._send_due()  # what waited goes first, so a flow keeps its order
+            try:
+                report = parse_report(frame)
+                if report is not None:
+                    with self._lock:
+                        leg.members.apply(report)
+                else:
+                    self._route(router, leg, frame)
+            except Exception:
                 with self._lock:
-                    leg.members.apply(report)
-            else:
-                self._route(router, leg, frame)
+                    router.malformed += 1
 
     def _route(self, router: _Router, arrived: _Leg, frame: bytes) -> None:
         datagram = parse(frame)
@@ -204,12 +223,14 @@ class Relay:
                 counts[_TTL] += 1
                 return
             held = self._held.get(pending.key, 0.0)
+            queued = self._queued.get(pending.key, 0)
             wanted = leg.members.wants(pending.source, pending.group)
-            if first and (not wanted or now < held):  # (behind held ones: the order is kept)
-                if now >= held:
+            if first and (not wanted or queued):  # behind datagrams still waiting: the order is kept
+                if not queued:
                     held = self._held[pending.key] = now + REPORT_GRACE
+                self._queued[pending.key] = queued + 1
                 self._order += 1
-                heapq.heappush(self._later, (held, self._order, pending))
+                heapq.heappush(self._later, (max(held, now), self._order, pending))
                 return
             if not wanted:
                 counts[_NO_MEMBERS] += 1
@@ -234,6 +255,8 @@ class Relay:
                 _, order, item = heapq.heappop(self._later)
                 frame = self._frames.pop(order, None)
             if isinstance(item, _Pending):
+                with self._lock:
+                    self._queued[item.key] -= 1
                 self._decide(item, first=False)
             elif frame is not None:
                 self._send(item, frame)

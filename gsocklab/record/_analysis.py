@@ -190,15 +190,16 @@ def _endpoint_table(values: pd.Series[Any]) -> pd.DataFrame:
     rows = []
     for text in texts:
         host, port = _split_address(text)
-        group = False
+        group = loopback = False
         if host:
             try:
                 address = ipaddress.ip_address(host)
                 group = address.is_multicast or host == "255.255.255.255"
+                loopback = address.is_loopback
             except ValueError:
                 pass
-        rows.append((text, host, port, host in _WILDCARDS, group))
-    return pd.DataFrame(rows, columns=["address", "host", "port", "wildcard", "group"])
+        rows.append((text, host, port, host in _WILDCARDS, group, loopback))
+    return pd.DataFrame(rows, columns=["address", "host", "port", "wildcard", "group", "loopback"])
 
 
 def _src_key(addresses: pd.Series[Any]) -> pd.Series[Any]:
@@ -248,19 +249,22 @@ def _datagram_pairs(sends: pd.DataFrame, receives: pd.DataFrame) -> pd.DataFrame
     """Matched ``(sid, rid)`` for datagram (and seqpacket) rows; see `flows`."""
     # where each send could arrive: the receiving (socket, local) endpoints of its destination
     dst = _endpoint_table(sends["peer"])
-    eps = receives[["socket", "local"]].drop_duplicates().dropna()
+    eps = receives[["socket", "local", "lab"]].dropna(subset=["socket", "local"]).drop_duplicates(["socket", "local"])
     eps = eps.assign(ep=np.arange(len(eps)))
     loc = _endpoint_table(eps["local"])
     eps = eps.merge(loc, left_on="local", right_on="address")
-    cand = dst.merge(eps[["ep", "port", "host", "wildcard", "group"]], on="port", suffixes=("", "_ep"))
+    cand = dst.merge(eps[["ep", "port", "host", "wildcard", "group", "lab"]], on="port", suffixes=("", "_ep"))
     exact = cand["host"] == cand["host_ep"]
     cand = cand[exact | cand["wildcard_ep"]].assign(exact=exact)
+    # a loopback address is each lab host's own: it reaches only the sender's host
+    cand = cand.assign(scope=cand["lab"].where(cand["loopback"], "*"))
     # unicast: the most specific binding receives it; a group address reaches every member
-    best = cand.groupby("address")["exact"].transform("max")
+    best = cand.groupby(["address", "scope"])["exact"].transform("max")
     cand = cand[cand["group"] | (cand["exact"] == best)]
     receives = receives.merge(eps[["socket", "local", "ep"]], on=["socket", "local"], how="inner")
 
-    s = sends.merge(cand[["address", "ep", "group"]], left_on="peer", right_on="address", how="inner")
+    s = sends.merge(cand[["address", "ep", "group", "scope"]], left_on="peer", right_on="address", how="inner")
+    s = s[(s["scope"] == "*") | (s["scope"] == s["lab"])]
     s = s.assign(src=_src_key(s["local"]))
     r = receives.assign(src=_src_key(receives["peer"]))
     matched = _greedy(s[s["src"].notna()], r[r["src"].notna()], ["ep", "src", "content"])
@@ -310,10 +314,11 @@ def flows(df: pd.DataFrame) -> pd.DataFrame:
     captured ``payload`` and their addresses agree: the receiver's ``local`` is the sender's
     ``peer`` (a receiver bound to ``0.0.0.0``/``::`` accepts any host on its port; of several
     receivers, the one bound to the exact address wins, except for group addresses), and the
-    receiver's ``peer`` has the port of the sender's ``local`` when both are known. A receive
-    goes to the earliest unmatched such send that started before the receive returned, and
-    to one send only, in order. A truncated receive (smaller buffer) does not match, and so
-    the send shows as lost.
+    receiver's ``peer`` has the port of the sender's ``local`` when both are known. A loopback
+    destination (127.0.0.1, ``::1``) is each lab host's own: only receivers on the sender's
+    ``host`` can have it. A receive goes to the earliest unmatched such send that started
+    before the receive returned, and to one send only, in order. A truncated receive (smaller
+    buffer) does not match, and so the send shows as lost.
 
     **Stream chunks** match by position: the bytes of a connection (sender ``local``/``peer`` =
     receiver ``peer``/``local``) are counted on both sides in ``seq`` order, and a chunk was
@@ -347,6 +352,7 @@ def flows(df: pd.DataFrame) -> pd.DataFrame:
         "start": elapsed,
         "end": elapsed + df["duration"].to_numpy(dtype="float64"),
         "socket": df["socket"].to_numpy(dtype=object),
+        "lab": df["host"].fillna("").to_numpy(dtype=object) if "host" in df.columns else "",
         "local": df["local"].to_numpy(dtype=object, na_value=None),
         "peer": df["peer"].to_numpy(dtype=object, na_value=None),
         "nbytes": nbytes,

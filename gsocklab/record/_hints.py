@@ -46,14 +46,22 @@ HINTS: Final = {
                     "set_timeout(n) makes them give up after n seconds",
     "truncated": "MSG_TRUNC: the datagram was longer than the buffer and its end was lost — receive with a "
                  "larger size or vector",
-    "not_joined": "receiving on a multicast port before join_multicast_group(): datagrams sent to a group "
-                  "reach only sockets that joined it — join the group first",
-    "multicast_nowhere": "multicast loopback is off and the TTL is 1: no socket on this host receives this "
-                         "datagram and no router forwards it — set_multicast_loopback(True) to receive it here, "
-                         "or set_multicast_ttl(n > 1) to reach other networks",
-    "multicast_no_loopback": "multicast loopback is off: sockets on this host (this process too) do not receive "
-                             "this datagram — set_multicast_loopback(True) to receive it here",
-    "multicast_ttl_zero": "multicast TTL 0: the datagram never leaves this host — set_multicast_ttl(1) or more",
+    "not_joined": "receiving on a multicast port before this socket joined the group: on Linux a socket that "
+                  "never joined gets the group's datagrams only while another socket on its host is a member — "
+                  "join_multicast_group() on this socket first",
+    "multicast_nowhere": "multicast loopback is off and the TTL is 0: no copy comes back to this host and none "
+                         "leaves it, so no socket receives this datagram unless its route goes out of lo — "
+                         "set_multicast_loopback(True) to receive it on this host, set_multicast_ttl(1) or more to "
+                         "reach other hosts",
+    "multicast_lan_only": "multicast loopback is off and the TTL is 1: no copy comes back to this host and no "
+                          "router forwards it, so only other hosts on this network segment can receive this datagram "
+                          "(or this host, if its route goes out of lo) — set_multicast_loopback(True) to receive it "
+                          "here, set_multicast_ttl(n + 1) to cross n routers",
+    "multicast_no_loopback": "multicast loopback is off: no copy of this datagram comes back to this host, so its "
+                             "sockets (this process too) receive it only if its route goes out of lo — "
+                             "set_multicast_loopback(True) to receive it here",
+    "multicast_ttl_zero": "multicast TTL 0: the datagram never leaves this host, so only sockets on this host can "
+                          "receive it — set_multicast_ttl(1) or more to reach other hosts",
 }
 
 _TEXTS: Final = list(HINTS.values())
@@ -147,7 +155,13 @@ def _values(series: pd.Series[Any], true: Iterable[str], false: Iterable[str]) -
 def _multicast_rules(frame: pd.DataFrame, op_in: Any, out: np.ndarray[Any, Any], into: np.ndarray[Any, Any],
                      ok: np.ndarray[Any, Any], missed: np.ndarray[Any, Any]
                      ) -> list[tuple[np.ndarray[Any, Any], str]]:
-    """Rules about multicast: sending with loopback off / TTL 0 or 1, receiving before joining."""
+    """Rules about multicast: sending with loopback off or TTL 0, receiving before joining.
+
+    A send hint says only what the socket's settings prove: a sender bound to a loopback
+    address sends out of lo, which delivers to this host's members whatever the loopback and
+    TTL, so it gets none; and none is given for a datagram the recording shows received
+    (`flows`, worked out only when some send would get a hint).
+    """
     joins = op_in("join_multicast_group", "join_multicast_group_ssm") & ok
     sent = out & frame["peer"].notna().to_numpy()
     peers = frame["peer"][sent].unique()
@@ -161,17 +175,28 @@ def _multicast_rules(frame: pd.DataFrame, op_in: Any, out: np.ndarray[Any, Any],
         loop_set = op_in("set_multicast_loopback") & ok
         ttl_set = op_in("set_multicast_ttl") & ok
         rows = to_group | loop_set | ttl_set
-        sub = frame.loc[rows, ["socket", "message"]]
+        sub = frame.loc[rows, ["socket", "message", "local"]]
         text = sub["message"].astype(object)
         loopback = _values(text.where(loop_set[rows]), _TRUE, _FALSE)
         ttl = pd.to_numeric(text.where(ttl_set[rows]), errors="coerce")
         by = sub["socket"].astype(object)
         loopback = loopback.groupby(by, sort=False).ffill().fillna(1.0).to_numpy()
         ttl = ttl.groupby(by, sort=False).ffill().fillna(1.0).to_numpy()
-        sending = to_group[rows]
-        for mask, name in ((sending & (loopback == 0) & (ttl <= 1), "multicast_nowhere"),
-                           (sending & (loopback == 0), "multicast_no_loopback"),
-                           (sending & (ttl == 0), "multicast_ttl_zero")):
+        locals_ = sub["local"].astype(object)
+        on_lo = {local: _is_loopback(local) for local in locals_.dropna().unique()}
+        sending = to_group[rows] & ~locals_.map(on_lo).fillna(False).to_numpy(dtype=bool)
+        masks = {"multicast_nowhere": sending & (loopback == 0) & (ttl == 0),
+                 "multicast_lan_only": sending & (loopback == 0) & (ttl == 1),
+                 "multicast_no_loopback": sending & (loopback == 0) & (ttl > 1),
+                 "multicast_ttl_zero": sending & (loopback != 0) & (ttl == 0)}
+        hinted = np.logical_or.reduce(list(masks.values()))
+        if hinted.any():
+            received = _received(frame, frame["seq"].to_numpy()[rows][hinted])
+            if received.any():
+                silent = np.zeros(len(hinted), dtype=bool)
+                silent[np.flatnonzero(hinted)[received]] = True
+                masks = {name: mask & ~silent for name, mask in masks.items()}
+        for name, mask in masks.items():
             full = np.zeros(n, dtype=bool)
             full[rows] = mask
             rules.append((full, name))
@@ -189,3 +214,20 @@ def _multicast_rules(frame: pd.DataFrame, op_in: Any, out: np.ndarray[Any, Any],
         full[misses] = before
         rules.append((full, "not_joined"))
     return rules
+
+
+def _is_loopback(local: str) -> bool:
+    """Whether a local address (``127.0.0.1:5000``) is a loopback address: its group datagrams leave by lo."""
+    try:
+        return ipaddress.ip_address(_host_port(local)[0].partition("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _received(frame: pd.DataFrame, seqs: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """For each send seq in ``seqs``: whether `flows` shows some socket received it."""
+    from ._analysis import flows
+
+    matched = flows(frame)
+    got = matched.loc[matched["receive_seq"].notna(), "send_seq"]
+    return np.isin(seqs, got.to_numpy(dtype=np.int64))

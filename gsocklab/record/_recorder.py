@@ -408,6 +408,17 @@ class Recorder:
 
         return batches(self.to_dataframe(), asked=self.batch_sizes)
 
+    def diagnose(self, network: Any = None) -> pd.DataFrame:
+        """Why sockets did not receive: one row per finding (``socket``, ``host``, ``seq``, ``code``,
+        ``evidence``, ``fix``); empty when the recording shows nothing wrong.
+
+        ``network`` (a ``gsocklab.netlab.Network``) tells the routers between its hosts and their
+        addresses; without it, hosts are taken to be on one LAN. See `gsocklab.record._diagnose`.
+        """
+        from ._diagnose import diagnose
+
+        return diagnose(self.to_dataframe(), network)
+
     # -- live delivery -------------------------------------------------------------------------
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
