@@ -313,10 +313,26 @@ def _group(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any
     return None, None, None, {"value": text}
 
 
+def _effective_timeout(sock: Any, timeout_us: object) -> float | None:
+    """The timeout a call with ``timeout_us`` waits under, in seconds; ``None``: the socket's own.
+
+    As GLib's ``g_socket_condition_timed_wait``: a negative ``timeout_us`` waits as long as the
+    socket's timeout allows (for ever without one), and the socket's timeout, when set and
+    shorter, bounds a given one.
+    """
+    if not isinstance(timeout_us, int) or timeout_us < 0:
+        return None
+    own = getattr(sock, "_timeout", 0) or 0
+    given = timeout_us / 1e6
+    return min(given, float(own)) if own else given
+
+
 def _condition(sock: Any, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Any, Any, Any, Any]:
     extra: dict[str, Any] = {"condition": int(_arg(args, kwargs, 0, "condition", 0))}
     if len(args) > 1 and isinstance(args[1], int):
-        extra["timeout"] = args[1] / 1e6 if args[1] >= 0 else None
+        timeout = _effective_timeout(sock, args[1])
+        if timeout is not None:
+            extra["timeout"] = timeout
     if result is not None:
         extra["ready"] = int(result) if not isinstance(result, bool) else CALL.revents
     return None, None, None, extra
@@ -338,7 +354,10 @@ def _received(blocking_index: int | None = None, timeout_index: int | None = Non
             extra = {"blocking": bool(_arg(args, kwargs, blocking_index, "blocking"))}
         if timeout_index is not None:
             timeout_us = _arg(args, kwargs, timeout_index, "timeout_us", -1)
-            extra = {"blocking": timeout_us != 0, "timeout": timeout_us / 1e6 if timeout_us > 0 else None}
+            extra = {"blocking": timeout_us != 0}
+            timeout = _effective_timeout(sock, timeout_us) if timeout_us != 0 else None
+            if timeout is not None:
+                extra["timeout"] = timeout
         if result is None:
             return None, peer_of(sock), None, extra
         if isinstance(result, bytes):  # receive_bytes

@@ -1,0 +1,41 @@
+"""`grade`: run a notebook and report, per check cell, whether its checks passed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["grade"]
+
+CHECK_TAG = "check"
+
+
+def grade(path: str | os.PathLike[str], *, timeout: float = 120.0, kernel_name: str = "python3") -> Any:
+    """Execute the notebook at ``path`` (with nbclient, in its folder) and return one row per
+    cell tagged ``check``: ``cell`` (its id), ``passed``, ``points`` (from the cell's
+    ``gsocklab.points`` or nbgrader's ``points`` metadata, default 1), and ``message`` (the
+    `CheckFailed` text, or the error a failing cell raised). Cells after a failing one still run."""
+    import nbclient  # type: ignore[import-untyped, unused-ignore]
+    import nbformat  # type: ignore[import-untyped, unused-ignore]
+    import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call, unused-ignore]
+    client = nbclient.NotebookClient(nb, kernel_name=kernel_name, timeout=timeout, allow_errors=True,
+                                     resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    rows = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or CHECK_TAG not in cell.metadata.get("tags", []):
+            continue
+        errors = [output for output in cell.get("outputs", []) if output.get("output_type") == "error"]
+        meta = cell.metadata
+        points = meta.get("gsocklab", {}).get("points", meta.get("nbgrader", {}).get("points", 1))
+        message = ""
+        if errors:
+            error = errors[0]
+            message = f"{error.get('ename')}: {error.get('evalue')}"
+        rows.append({"cell": cell.get("id"), "passed": not errors, "points": float(points) if not errors else 0.0,
+                     "message": message})
+    return pd.DataFrame(rows, columns=["cell", "passed", "points", "message"])
