@@ -8,14 +8,16 @@ from typing import Any
 
 __all__ = ["grade"]
 
+#: The tag of the cells whose outcome is a grade.
 CHECK_TAG = "check"
 
 
 def grade(path: str | os.PathLike[str], *, timeout: float = 120.0, kernel_name: str = "python3",
           env: dict[str, str] | None = None) -> Any:
     """Execute the notebook at ``path`` (with nbclient, in its folder) and return one row per
-    cell tagged ``check``: ``cell`` (its id), ``passed``, ``points`` (from the cell's
-    ``gsocklab.points`` or nbgrader's ``points`` metadata, default 1), and ``message`` (the
+    cell tagged ``check``: ``cell`` (its id), ``passed``, ``points`` (earned: ``max_points``
+    if it passed, else 0), ``max_points`` (the cell's ``gsocklab.points`` or nbgrader's
+    ``points`` metadata, default 1), and ``message`` (the
     `CheckFailed` text, or the error a failing cell raised). Cells after a failing one still run.
     ``env``: the kernel's environment (default: this process's)."""
     import nbclient  # type: ignore[import-untyped, unused-ignore]
@@ -39,8 +41,8 @@ def grade(path: str | os.PathLike[str], *, timeout: float = 120.0, kernel_name: 
             error = errors[0]
             message = f"{error.get('ename')}: {error.get('evalue')}"
         rows.append({"cell": cell.get("id"), "passed": not errors, "points": float(points) if not errors else 0.0,
-                     "message": message})
-    return pd.DataFrame(rows, columns=["cell", "passed", "points", "message"])
+                     "max_points": float(points), "message": message})
+    return pd.DataFrame(rows, columns=["cell", "passed", "points", "max_points", "message"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for path in args.notebooks:
         result = grade(path, timeout=args.timeout)
-        total = result["points"].sum()
-        print(f"{path}: {int(result['passed'].sum())} of {len(result)} checks passed, {total:g} points")
+        total, most = result["points"].sum(), result["max_points"].sum()
+        print(f"{path}: {int(result['passed'].sum())} of {len(result)} checks passed, {total:g} of {most:g} points")
         for row in result.itertuples():
             print(f"  {'✔' if row.passed else '✖'} {row.cell}" + ("" if row.passed else f"\n    {row.message}"))
         failed = failed or not bool(result["passed"].all())

@@ -6,6 +6,12 @@ markers; otter-grader accepts them too) are the solution: the student's notebook
 place and at their indentation, ``raise NotImplementedError("your code here")``. Everything
 else — explanations, pictures, exercise stubs, the ``check`` cells — is the same, outputs
 cleared. ``--check`` exits 1 (and says which) when a target differs from what it would write.
+
+``--nbgrader`` writes the teacher's notebooks with nbgrader's cell metadata instead, for an
+nbgrader course's ``source/<assignment>/`` folder: a cell with solution markers becomes a
+solution cell, a ``check`` cell a locked autograder test cell worth its points, both with the
+cell's id as ``grade_id``. ``nbgrader generate_assignment`` then makes the students' version
+and ``nbgrader autograde`` grades submissions by the check cells.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["BEGIN", "END", "STUB", "main", "student_source", "student_version"]
+from ._grade import CHECK_TAG
+
+__all__ = ["BEGIN", "END", "STUB", "main", "nbgrader_version", "student_source", "student_version"]
 
 BEGIN: Final = "### BEGIN SOLUTION"
 END: Final = "### END SOLUTION"
@@ -61,6 +69,30 @@ def student_version(nb: Any) -> Any:
     return made
 
 
+def nbgrader_version(nb: Any) -> Any:
+    """A copy of the teacher's notebook ``nb`` with nbgrader's metadata on its solution and check cells."""
+    made = copy.deepcopy(nb)
+    for cell in made.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = []
+        cell.execution_count = None
+        grade_id = cell.get("id")
+        if any(_MARKER.match(line) for line in cell.source.splitlines()):
+            student_source(cell.source)  # balanced, or ValueError
+            meta = {"grade": False, "solution": True, "locked": False}
+        elif CHECK_TAG in cell.metadata.get("tags", []):
+            points = cell.metadata.get("gsocklab", {}).get("points", 1)
+            meta = {"grade": True, "solution": False, "locked": True, "points": points}
+        else:
+            continue
+        if not grade_id:
+            raise ValueError(f"a cell to grade has no id (nbformat 4.5 cell ids are its nbgrader grade_id): "
+                             f"{cell.source[:60]!r}")
+        cell.metadata["nbgrader"] = {**meta, "grade_id": grade_id, "schema_version": 3}
+    return made
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write (or with ``--check`` compare) the students' version of every notebook in SOURCE."""
     import nbformat  # type: ignore[import-untyped, unused-ignore]
@@ -69,11 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("source", type=Path, help="folder of the teacher's notebooks")
     parser.add_argument("target", type=Path, help="folder for the students' notebooks")
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 if a target is out of date")
+    parser.add_argument("--nbgrader", action="store_true",
+                        help="write the teacher's notebooks with nbgrader metadata (for source/<assignment>/)")
     args = parser.parse_args(argv)
+    version = nbgrader_version if args.nbgrader else student_version
     stale = []
     for path in sorted(args.source.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call, unused-ignore]
-        text = nbformat.writes(student_version(nb)) + "\n"  # type: ignore[no-untyped-call, unused-ignore]
+        text = nbformat.writes(version(nb)) + "\n"  # type: ignore[no-untyped-call, unused-ignore]
         target = args.target / path.name
         if args.check:
             if not target.exists() or target.read_text() != text:

@@ -142,6 +142,7 @@ class Socket(  # type: ignore[misc]
                         raise  # with no OS socket GLib only warns; init() reports the real error
         self._label = default_label(self._family, self._type)
         self._host = None
+        self._last_local_text = None
         watch_new(self)
 
     @classmethod
@@ -724,6 +725,8 @@ class Socket(  # type: ignore[misc]
         """
         if self._closed:
             return True
+        if self._observers:
+            self._local_text()  # remembered: a recorder may read this socket's state after the close
         next(self._entered)  # in flight while the sources leave their loops: nobody closes the fd meanwhile
         try:
             if not self._begin_close():

@@ -184,6 +184,7 @@ class SocketBase(Object):
     _remote_address: SocketAddress | None
     _label: str
     _host: str | None
+    _last_local_text: str | None  # the local address last read, kept for rows read after close()
     _entered: itertools.count[int]  # calls that came in (see the module doc)
     _left: itertools.count[int]  # calls that went out
     _lock: threading.Lock  # close, reap, wake-up creation and the timed-out flag

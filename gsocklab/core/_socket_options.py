@@ -173,11 +173,17 @@ class SocketOptionsMixin(SocketBase):
         self._host = host
 
     def _local_text(self) -> str | None:
-        """The local address as recordings show it, or ``None``."""
+        """The local address as recordings show it, or ``None``.
+
+        Once the socket is closed this is the address it last had: a recorder that reads a
+        socket's state after the socket closed (its rows were still staged) still shows it.
+        """
         try:
-            return address_text(self.get_local_address())
+            text = address_text(self.get_local_address())
         except Error:
-            return None
+            return self._last_local_text if self._closed else None
+        self._last_local_text = text
+        return text
 
     # -- emulated modes ---------------------------------------------------------------------
 

@@ -44,6 +44,6 @@ MISTAKES = [
         code=("def try_connect(sock, address):\n    try:\n        sock.connect(address, None)\n"
               "    except GLib.Error as error:\n        if error.code != Gio.IOErrorEnum.CONNECTION_REFUSED:\n"
               "            raise\n        return False\n    return True\n"),
-        message=r"(?s)timeout_at_most: expected a timeout of at most 1 s on every blocking wait of 'prober'"
+        message=r"(?s)timeout_at_most: expected a timeout of at most 1 s on every wait of 'prober'"
                 r".*found: 1 of 1 without one"),
 ]

@@ -54,7 +54,7 @@ MISTAKES = [
               "        if count == 0:\n            break\n        response += data\n"
               "    head, _, body = response.partition(b'\\r\\n\\r\\n')\n"
               "    return int(head.split(b' ')[1]), body\n"),
-        message=r"(?s)timeout_at_most: expected a timeout of at most 1 s on every blocking wait of 'client'"
+        message=r"(?s)timeout_at_most: expected a timeout of at most 1 s on every wait of 'client'"
                 r".*found: \d+ of \d+ without one"),
     Mistake(
         name="05-fetch-one-receive", exercise="exercise-fetch", check="check-fetch",

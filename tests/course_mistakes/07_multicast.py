@@ -48,7 +48,7 @@ MISTAKES = [
         code=("def fixed_setup(rx, tx):\n"
               "    rx.bind(address(\"0.0.0.0\", FIX_PORT), True)\n"
               "    rx.join_multicast_group(Gio.InetAddress.new_from_string(FIX_GROUP), False, \"lo\")\n"),
-        message=r"(?s)diagnose: expected no findings in rec3\.diagnose\(network=net\)\n"
+        message=r"(?s)no_findings: expected no findings in diagnose\(\)\n"
                 r"  found: WRONG_INTERFACE on h4/rx at seq \d+\n  hint: join on the interface facing the sender"),
     Mistake(
         name="07-fix-ttl-forgotten", exercise="exercise-fix", check="check-fix",
