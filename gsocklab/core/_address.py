@@ -207,6 +207,14 @@ class SocketAddress(Object):
         """The form GSocket's error messages use (``address_to_string`` in gsocket.c)."""
         return f"(G{type(self).__name__})"
 
+    def enumerate(self) -> Any:
+        """A ``GSocketAddressEnumerator`` that gives this address once (``GSocketConnectable``)."""
+        from ..gio._addresses import SocketAddressEnumerator
+
+        return SocketAddressEnumerator(self)
+
+    proxy_enumerate = enumerate
+
     def __str__(self) -> str:
         return self.to_string()
 

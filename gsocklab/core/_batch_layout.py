@@ -344,7 +344,7 @@ class ReceiveBatch:
                     if not isinstance(message, InputMessage):
                         raise TypeError(f"messages must be Gio.InputMessage items, not {type(message).__name__}")
             if _NONE in kinds:  # some own their room, some not: make those, as the caller would see them
-                buffers = self.buffers = [v.buffer for v in vectors]
+                buffers = self.buffers = [v._memory() for v in vectors]
                 kinds = {type(b) for b in buffers}
             if kinds == _BYTEARRAY:
                 sizes = list(map(min, [v._size for v in vectors], map(len, buffers)))  # a shrunk buffer: its length

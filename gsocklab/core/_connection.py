@@ -45,6 +45,9 @@ class Socket(Protocol):
                         cancellable: Cancellable | None = None) -> ReceiveMessageResult: ...
 
 
+_NO_DATA: Any = object()  # user_data not given: the callback gets none, as in PyGObject
+
+
 class SocketConnection(Object):
     """A connection over a `Socket` (``GSocketConnection``).
 
@@ -52,14 +55,37 @@ class SocketConnection(Object):
     connection closes the socket.
     """
 
-    __slots__ = ("_closed", "_socket")
-    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {"socket": ("get_socket", None)}
+    __slots__ = ("_closed", "_input", "_output", "_socket")
+    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {
+        "socket": ("get_socket", None), "input_stream": ("get_input_stream", None),
+        "output_stream": ("get_output_stream", None), "closed": ("is_closed", None),
+    }
 
     def __init__(self, socket: Socket) -> None:
         if not isinstance(socket, SocketBase):
             raise TypeError(f"socket must be a Gio.Socket, not {type(socket).__name__}")
         self._socket = socket
         self._closed = False
+        self._input: Any = None
+        self._output: Any = None
+
+    def get_input_stream(self) -> Any:
+        """The connection's input stream (one per connection): reads with the socket's blocking
+        ``receive``, bounded by its ``timeout``."""
+        if self._input is None:
+            from ..gio._streams import SocketInputStream
+
+            self._input = SocketInputStream(self._socket)
+        return self._input
+
+    def get_output_stream(self) -> Any:
+        """The connection's output stream (one per connection): writes with the socket's
+        blocking ``send``, bounded by its ``timeout``."""
+        if self._output is None:
+            from ..gio._streams import SocketOutputStream
+
+            self._output = SocketOutputStream(self._socket)
+        return self._output
 
     def __repr__(self) -> str:
         return f"<Gio.{type(self).__name__} over {self._socket!r}>"
@@ -91,9 +117,26 @@ class SocketConnection(Object):
         return self._socket.connect(address, cancellable)
 
     def close(self, cancellable: Cancellable | None = None) -> bool:
-        """Close the connection and its socket; closing twice is fine."""
+        """Close the connection — its streams, then its socket; closing twice is fine."""
         self._closed = True
+        for stream in (self._input, self._output):
+            if stream is not None:
+                stream._closed = True
         return self._socket.close()
+
+    def close_async(self, io_priority: int, cancellable: Cancellable | None = None,
+                    callback: Any = None, user_data: Any = _NO_DATA) -> None:
+        """`close` in a thread; then ``callback(connection, result[, user_data])``."""
+        from ..gio._task import run_async
+
+        data = () if user_data is _NO_DATA else (user_data,)
+        run_async(self, "close_async", lambda: self.close(cancellable), cancellable, callback, data)
+
+    def close_finish(self, result: Any) -> bool:
+        """``True``, or the error of `close_async`."""
+        from ..gio._task import finish
+
+        return bool(finish(self, result, "close_async"))
 
 
 class TcpConnection(SocketConnection):

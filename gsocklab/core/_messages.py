@@ -10,6 +10,7 @@ building messages is on the path of every program that sends a new list per batc
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -68,9 +69,10 @@ def _size(size: object, nbytes: int) -> int:
 class _Vector(Object):
     """A buffer and the number of its bytes in use; ``_WRITABLE`` says which kind of buffer."""
 
-    __slots__ = ("_buffer", "_size")
+    __slots__ = ("_address", "_buffer", "_size")
     _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {}
     _WRITABLE: ClassVar[bool] = False
+    _address: int | None  # set only when a raw address was given (read with getattr)
 
     def __init__(self, buffer: Any, size: int | None) -> None:
         self._buffer = buffer
@@ -79,13 +81,22 @@ class _Vector(Object):
     @property
     def buffer(self) -> Any:
         """The buffer (assigning one also sets ``size`` to its length)."""
-        return self._buffer
+        address: int | None = getattr(self, "_address", None)
+        return self._buffer if address is None else address
 
     @buffer.setter
     def buffer(self, buffer: Any) -> None:
+        if type(buffer) is int:  # a raw address, as PyGObject programs must give (ctypes.addressof)
+            self._address, self._buffer, self._size = buffer, (ctypes.c_ubyte * 0).from_address(buffer), 0
+            changed()
+            return
         nbytes = _nbytes(buffer, "buffer", writable=self._WRITABLE)
-        self._buffer, self._size = buffer, nbytes
+        self._address, self._buffer, self._size = None, buffer, nbytes
         changed()
+
+    def _memory(self) -> Any:
+        """The memory behind the vector: its buffer, or the bytes at its raw address."""
+        return self._buffer if getattr(self, "_address", None) is not None else self.buffer
 
     @property
     def size(self) -> int:
@@ -94,6 +105,13 @@ class _Vector(Object):
 
     @size.setter
     def size(self, size: int) -> None:
+        address: int | None = getattr(self, "_address", None)
+        if address is not None:  # the caller vouches for `size` bytes at the address, as in C
+            if type(size) is not int or size < 0:
+                raise TypeError(f"size must be a non-negative int, not {size!r}")
+            self._buffer, self._size = (ctypes.c_ubyte * size).from_address(address), size
+            changed()
+            return
         self._size = _size(size, _nbytes(self.buffer, "buffer", writable=self._WRITABLE))
         changed()
 
@@ -143,7 +161,12 @@ class InputVector(_Vector):
 
     @property
     def buffer(self) -> Any:
-        """The buffer (assigning one also sets ``size`` to its length)."""
+        """The buffer (assigning one also sets ``size`` to its length). A raw address (an
+        ``int``, such as ``ctypes.addressof(room)``, which PyGObject programs must give)
+        reads back as that address: then set ``size``, and keep the memory alive."""
+        address: int | None = getattr(self, "_address", None)
+        if address is not None:
+            return address
         buffer = self._buffer
         if buffer is None:
             with _MAKING:  # two threads reading it first get the same buffer
@@ -158,9 +181,8 @@ class InputVector(_Vector):
 
     @buffer.setter
     def buffer(self, buffer: Any) -> None:
-        nbytes = _nbytes(buffer, "buffer", writable=True)
-        self._buffer, self._size, self._received = buffer, nbytes, None
-        changed()
+        self._received = None
+        _Vector.buffer.fset(self, buffer)  # type: ignore[attr-defined]
 
     def _contents(self) -> Any:
         """What the vector holds now, without making an owned room's buffer (may be shorter than ``size``)."""

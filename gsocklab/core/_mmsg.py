@@ -227,7 +227,7 @@ class _Batch:
         iovs = (iovec * len(vectors))()
         self.keep.append(iovs)
         for iov, vector in zip(iovs, vectors):
-            iov.iov_base, nbytes = _exported(vector.buffer, self.keep)
+            iov.iov_base, nbytes = _exported(vector._memory(), self.keep)
             size = vector.size
             iov.iov_len = size if size <= nbytes else nbytes  # a buffer shrunk since: its length now
         return ctypes.addressof(iovs), len(vectors)

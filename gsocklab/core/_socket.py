@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 from ._address import SocketAddress, address_from_sockaddr
 from ._args import UINT_MAX, check_cancellable, data_arg, enum_arg, int_arg, os_sockaddr, size_arg, writable_view
+from ._bytes import Bytes
 from ._cancellable import Cancellable
 from ._connection import SocketConnection, connection_for
 from ._credentials import UCRED, Credentials
@@ -483,8 +484,9 @@ class Socket(  # type: ignore[misc]
         """``receive()`` in the given mode instead of the socket's: ``blocking=False`` never waits."""
         return self._receive(size, buffer, -1 if blocking else 0, cancellable)  # type: ignore[no-any-return]
 
-    def receive_bytes(self, size: int, timeout_us: int, cancellable: Cancellable | None = None) -> bytes:
-        """Receive up to ``size`` bytes and return them (GLib >= 2.80).
+    def receive_bytes(self, size: int, timeout_us: int, cancellable: Cancellable | None = None) -> Bytes:
+        """Receive up to ``size`` bytes and return them as `GLib.Bytes` (GLib >= 2.80; a
+        ``bytes`` too, with PyGObject's ``get_data()``).
 
         ``timeout_us``: -1 blocks (still bounded by the socket timeout), 0 never blocks
         (``WOULD_BLOCK``), a positive value is a deadline for the whole call (``TIMED_OUT``).
@@ -493,7 +495,7 @@ class Socket(  # type: ignore[misc]
         if size <= 0:
             raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"size must be positive, got {size}")
         result = self._receive(size, None, timeout_us, cancellable)
-        return result[1]  # type: ignore[no-any-return]
+        return Bytes(result[1])
 
     def _source_address(self, source: Any) -> SocketAddress | None:
         """GLib's receive-address cache: an identical source gives the same address object."""
@@ -563,8 +565,9 @@ class Socket(  # type: ignore[misc]
         return _new_tuple(ReceiveFromResult, (count, address, data))
 
     def receive_bytes_from(self, size: int, timeout_us: int,
-                           cancellable: Cancellable | None = None) -> tuple[bytes, SocketAddress | None]:
-        """Receive up to ``size`` bytes and their source: ``(data, address)`` (GLib >= 2.80).
+                           cancellable: Cancellable | None = None) -> tuple[Bytes, SocketAddress | None]:
+        """Receive up to ``size`` bytes and their source: ``(data, address)``, ``data`` a
+        `GLib.Bytes` (GLib >= 2.80).
 
         ``timeout_us`` as in ``receive_bytes()``; ``size`` 0 consumes a datagram and returns
         empty data.
@@ -572,7 +575,8 @@ class Socket(  # type: ignore[misc]
         size, timeout_us = int_arg(size, "size"), int_arg(timeout_us, "timeout_us")
         if size < 0:
             raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"size must not be negative, got {size}")
-        return self._receive_bytes_from(size, timeout_us, cancellable)
+        data, address = self._receive_bytes_from(size, timeout_us, cancellable)
+        return Bytes(data), address
 
     @in_flight
     def _receive_bytes_from(self, size: int, timeout_us: int,

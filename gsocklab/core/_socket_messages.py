@@ -154,7 +154,7 @@ class SocketMessagesMixin(SocketBase):
         check_cancellable(cancellable)
         if not self._usable or cancellable is not None:
             self._check_io(cancellable)
-        buffers: list[Any] = [memoryview(v.buffer)[:v.size] for v in vecs] or [bytearray(1)]
+        buffers: list[Any] = [memoryview(v._memory())[:v.size] for v in vecs] or [bytearray(1)]
         received, ancdata, msg_flags, source = self._io(
             _IN, -1 if self._blocking else 0, cancellable, _MESSAGE_IN, self._recvmsg_into,
             buffers, CONTROL_BUFFER, flags)

@@ -1,49 +1,44 @@
-"""GLib's socket sources (``g_socket_create_source``) and async socket calls, on asyncio.
+"""GLib's socket sources (``g_socket_create_source``) on the main loop, and async socket calls.
 
-GLib runs a ``GSocket`` source on a ``GMainContext``; here a `SocketSource` runs on an
-asyncio event loop, normally the running one (a Jupyter kernel runs one), so a notebook
-can react to traffic without blocking the kernel. The semantics are ``gio/gsocket.c``'s
-(``socket_source_new``, ``socket_source_prepare``/``dispatch``):
+A `SocketSource` is a `gsocklab.mainloop.Source` for a socket condition, with the semantics of
+``gio/gsocket.c`` (``socket_source_new``, ``socket_source_prepare``/``dispatch``):
 
-* the condition always includes ``HUP | ERR | NVAL``; the callback is called as
-  ``callback(socket, condition, *user_data)`` and a false result removes the source;
-* readiness comes from ``loop.add_reader``/``add_writer`` on the socket's descriptor (``IN``
-  and ``OUT``), and the exact condition from ``socket.condition_check()`` at dispatch;
+* the condition always includes ``HUP | ERR | NVAL``; the context polls the socket's
+  descriptor, and the exact condition comes from ``socket.condition_check()`` at dispatch;
+* the callback is called as PyGObject calls it, ``callback(user_data)``; the richer
+  ``set_socket_callback(callback, *user_data)`` gives ``callback(socket, condition,
+  *user_data)``, the C signature. A false result (or ``None``) removes the source;
 * a socket ``timeout`` gives the source a ready time; when it passes without a dispatch the
   socket's ``timed_out`` flag is set (the *next* I/O call fails once with ``TIMED_OUT``) and
-  the callback sees ``IN | OUT`` (masked by the condition);
-* a cancellable dispatches the source when cancelled (GLib's child ``GCancellableSource``);
+  the condition is ``IN | OUT`` (masked by the source's);
+* a cancellable dispatches the source once per ``cancel()`` (GLib's child ``GCancellableSource``);
 * after ``socket.close()`` an attached source fires exactly once with ``NVAL`` and is then
-  inert; its descriptor is out of the loop before the OS closes it.
+  inert; its descriptor is out of the context's poll before the OS closes it.
+
+``attach()`` takes a `MainContext`, ``None`` (the global default context, which the running
+asyncio loop of the attaching thread iterates if nothing else does, as in a Jupyter kernel)
+or an asyncio event loop (that loop's own context: callbacks run in the loop's thread).
 
 `AsyncSocketMixin` gives `Socket` ``create_source`` and ``*_async`` forms of its I/O calls:
 each tries the non-blocking call first and, on ``WOULD_BLOCK``, awaits readiness through
-a private one-shot source, honouring the socket timeout and the cancellable as the
-blocking call does.
-
-Threads: the loop's own thread owns the registrations. ``destroy()``, a cancellation and
-``socket.close()`` may come from any thread; they hand the work to the loop thread
-(``call_soon_threadsafe``), and ``close()`` waits for it (at most `_HANDOFF_TIMEOUT`
-seconds) so that a closed descriptor is never left registered in the loop.
+a private one-shot source on the running loop, honouring the socket timeout and the
+cancellable as the blocking call does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import itertools
-import select
-import threading
+import sys
 import time
-import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from ..mainloop._source import Source, monotonic_us
 from ._args import check_cancellable, int_arg, size_arg
 from ._cancellable import Cancellable, cancelled_error
 from ._enums import IOCondition, IOErrorEnum
 from ._errors import Error, new_io_error
-from ._gobject import Object
 from ._results import ReceiveFromResult
 from ._socket_base import ASYNC_WAITED, SocketBase
 from ._wait import effective_timeout_ms, timed_out_error
@@ -58,14 +53,13 @@ _T = TypeVar("_T")
 _IN, _OUT, _NVAL = IOCondition.IN, IOCondition.OUT, IOCondition.NVAL
 _ALWAYS = IOCondition.HUP | IOCondition.ERR | IOCondition.NVAL  # added to every source's condition
 _POLLABLE = IOCondition.IN | IOCondition.PRI | IOCondition.OUT  # what a poll() can be asked for
-_HANDOFF_TIMEOUT = 1.0  # seconds close() waits for the loop thread to drop a descriptor
-_ids = itertools.count(1)
+_HANDOFF_TIMEOUT = 1.0  # seconds close() waits for the context to stop polling a descriptor
 
 
 class _SourceSocket(Protocol):
-    """What a source needs of its socket (`Socket` with `AsyncSocketMixin`)."""
+    """What a `SocketSource` needs of its socket."""
 
-    _sources: set[SocketSource]
+    _sources: set[Any]
 
     def get_fd(self) -> int: ...
     def get_timeout(self) -> int: ...
@@ -75,58 +69,19 @@ class _SourceSocket(Protocol):
     def _mark_timed_out(self) -> None: ...
 
 
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    """The loop running in this thread, if any."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
+class SocketSource(Source):
+    """A ``GSource`` for a socket condition (``g_socket_create_source``); see the module doc.
 
-
-def _default_loop() -> asyncio.AbstractEventLoop:
-    """The running loop, else this thread's current loop (``asyncio.get_event_loop()``)."""
-    loop = _running_loop()
-    if loop is not None:
-        return loop
-    with warnings.catch_warnings():  # "There is no current event loop" (3.12+): a choice made here
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return asyncio.get_event_loop()
-
-
-class SocketSource(Object):
-    """A ``GSource`` for a socket condition, run by an asyncio event loop (``g_socket_create_source``).
-
-    Made by ``socket.create_source(condition, cancellable)``. Give it a callback with
-    ``set_callback(callback, *user_data)`` and start it with ``attach()``; the callback runs
-    in the loop's thread as ``callback(socket, condition, *user_data)`` whenever the socket
-    meets ``condition`` (always widened by ``HUP | ERR | NVAL``). Its result decides: true
-    keeps the source (``GLib.SOURCE_CONTINUE``), false **or None** removes it
-    (``GLib.SOURCE_REMOVE``; None as in PyGObject, where a callback that returns nothing runs
-    once).
-
-    Socket timeout: a socket with ``timeout`` T makes the source fire with ``IN | OUT``
-    (masked by ``condition``) when T seconds pass without a dispatch; the next I/O call on the
-    socket then fails once with ``TIMED_OUT`` "Socket I/O timed out". The ready time is
-    re-armed after every dispatch. Cancelled: each ``cancel()`` of ``cancellable`` dispatches
-    the source once, with whatever condition holds (usually 0). Closed: after
-    ``socket.close()`` the source fires exactly once with ``NVAL`` and is then inert.
-
-    A callback that raises is reported through the loop's exception handler
-    (``loop.call_exception_handler``) and the source is destroyed; so is one that returns an
-    awaitable (a coroutine function is not a valid callback).
+    Made by ``socket.create_source(condition, cancellable)``. ``set_callback(fn, data)``
+    calls ``fn(data)`` as PyGObject does; ``set_socket_callback(fn, *data)`` calls
+    ``fn(socket, condition, *data)``. ``attach(context)`` starts it and returns its id.
 
     Deliberate differences from GLib: creating a source on a closed socket raises ``CLOSED``
     "Socket is already closed" (GLib warns "Socket check failed" and returns a source that
-    never fires); the callback gets the socket and the condition (PyGObject loses both,
-    passing only the user data); attaching twice, or after ``destroy()``, raises
-    ``INVALID_ARGUMENT`` (GLib logs a CRITICAL).
+    never fires); attaching twice, or after ``destroy()``, raises ``INVALID_ARGUMENT`` (GLib
+    logs a CRITICAL); a callback that returns an awaitable is an error (a coroutine function
+    is not a valid callback), reported and the source destroyed.
     """
-
-    __slots__ = (
-        "_callback", "_cancel_pending", "_cancellable", "_closing", "_condition", "_destroyed", "_epoll",
-        "_expired", "_fd", "_handler_id", "_id", "_inert", "_lock", "_loop", "_reading", "_ready_time",
-        "_scheduled", "_socket", "_timer", "_user_data", "_writing",
-    )
 
     def __init__(self, socket: _SourceSocket, condition: IOCondition | int,
                  cancellable: Cancellable | None = None) -> None:
@@ -134,334 +89,169 @@ class SocketSource(Object):
         condition = int_arg(condition, "condition")
         check_cancellable(cancellable)
         socket._check_socket()  # NOT_INITIALIZED or CLOSED
+        super().__init__()
+        self._name = "GSocket"
         self._socket = socket
         self._condition = IOCondition(condition) | _ALWAYS
         self._cancellable = cancellable
-        self._callback: Callable[..., Any] | None = None
-        self._user_data: tuple[Any, ...] = ()
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._id = 0
         self._handler_id = 0
-        self._destroyed = False  # destroy() was called (or the callback said so)
+        self._with_socket = False  # set_socket_callback: callback(socket, condition, *user_data)
         self._closing = False  # the socket is closed or closing: the next dispatch is NVAL
         self._inert = False  # NVAL was delivered; nothing will fire again
-        self._scheduled = False  # a dispatch is queued on the loop
-        self._expired = False  # the ready time passed (the timer fired)
         self._cancel_pending = False
-        # Registrations, owned by the loop thread:
-        self._fd = -1
-        self._reading = self._writing = False
-        self._epoll: Any = None  # select.epoll, for a condition without IN and OUT
-        self._timer: asyncio.TimerHandle | None = None
+        self._poll = self.add_unix_fd(socket.get_fd(), self._condition & _POLLABLE | _ALWAYS)
         self._ready_time = self._next_ready_time()
 
     def __repr__(self) -> str:
         state = ("destroyed" if self._destroyed else "inert" if self._inert
-                 else f"attached id={self._id}" if self._loop is not None else "unattached")
+                 else f"attached id={self._id}" if self._context is not None else "unattached")
         return f"<SocketSource {self._condition!s} {state}>"
 
     # -- public ---------------------------------------------------------------------------
 
-    def set_callback(self, callback: Callable[..., Any], *user_data: Any) -> None:
-        """Call ``callback(socket, condition, *user_data)`` on dispatch; may be changed at any time."""
-        if not callable(callback):
-            raise TypeError(f"callback must be callable, not {type(callback).__name__}")
-        self._callback, self._user_data = callback, user_data
+    def set_socket_callback(self, callback: Callable[..., Any], *user_data: Any) -> None:
+        """Call ``callback(socket, condition, *user_data)`` on dispatch (the C signature; a
+        gsocklab extension: PyGObject's `set_callback` passes only the user data)."""
+        self._set_callback(callback, user_data)
+        self._with_socket = True
 
-    def attach(self, loop: asyncio.AbstractEventLoop | None = None) -> int:
-        """Start watching on ``loop`` and return the source's id (> 0).
+    def set_callback(self, callback: Callable[..., Any], user_data: Any = None) -> None:
+        """Call ``callback(user_data)`` on dispatch, as PyGObject does (see `set_socket_callback`)."""
+        self._set_callback(callback, (user_data,))
+        self._with_socket = False
 
-        ``loop=None``: the running loop, else the thread's current event loop. May be called
-        from any thread. Attaching twice, or a destroyed source, raises ``INVALID_ARGUMENT``;
-        a closed loop raises ``RuntimeError``. A source whose socket was closed in the
-        meantime fires once with ``NVAL``.
-        """
-        if loop is None:
-            loop = _default_loop()
-        elif not isinstance(loop, asyncio.AbstractEventLoop):
-            raise TypeError(f"loop must be an asyncio event loop or None, not {type(loop).__name__}")
-        if loop.is_closed():
-            raise RuntimeError("Event loop is closed")
+    def attach(self, context: Any = None) -> int:
+        """Start watching in ``context`` (a `MainContext`, ``None`` for the default one, or an
+        asyncio event loop) and return the source's id. Attaching twice, or a destroyed
+        source, raises ``INVALID_ARGUMENT``. A source whose socket was closed in the meantime
+        fires once with ``NVAL``."""
         with self._lock:
             if self._destroyed:
                 raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, "Source is destroyed")
-            if self._loop is not None:
+            if self._context is not None:
                 raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, "Source is already attached")
-            self._loop, self._id = loop, next(_ids)
-        self._socket._sources.add(self)
-        if self._cancellable is not None:
-            self._handler_id = self._cancellable.connect(self._on_cancelled)
-        self._in_loop(self._register, wait=False)
-        return self._id
-
-    def destroy(self) -> None:
-        """Stop the source for good; idempotent, and callable from any thread (``g_source_destroy``)."""
-        with self._lock:
-            if self._destroyed:
-                return
-            self._destroyed = True
-            loop = self._loop
-        self._disconnect()
-        if loop is not None:
-            self._in_loop(self._teardown, wait=False)
-
-    def is_destroyed(self) -> bool:
-        """Whether ``destroy()`` was called or the callback removed the source."""
-        return self._destroyed
+        return super().attach(context)
 
     def get_name(self) -> str:
         """``"GSocket"``, GLib's name for socket sources."""
         return "GSocket"
 
-    def get_id(self) -> int:
-        """The id ``attach()`` returned; 0 before."""
-        return self._id
+    # -- the main loop's side -------------------------------------------------------------
 
-    def get_ready_time(self) -> int:
-        """When the socket timeout fires: ``time.monotonic()`` in microseconds, or -1 (no timeout).
+    def prepare(self) -> tuple[bool, int]:
+        """Ready at once when closing or cancelled; else the poll and the ready time decide."""
+        return (self._closing or self._cancel_pending) and not self._inert, -1
 
-        Set from the socket ``timeout`` at creation and re-armed after every dispatch (GLib's
-        ``g_source_get_ready_time`` on the ``g_get_monotonic_time()`` clock).
-        """
-        return self._ready_time
+    def check(self) -> bool:
+        """Ready when the poll found something of the condition."""
+        return bool(self._poll.revents & self._condition) and not self._inert
 
-    # -- called by Socket.close() ---------------------------------------------------------
+    def dispatch(self, callback: Callable[..., Any] | None, args: tuple[Any, ...]) -> bool:
+        """GLib's ``socket_source_dispatch``: work out the condition and deliver it."""
+        if self._inert:
+            return False
+        sock = self._socket
+        now = monotonic_us()
+        expired = 0 <= self._ready_time <= now
+        cancelled, self._cancel_pending = self._cancel_pending, False
+        closed = self._closing or sock.is_closed()
+        if closed:
+            self._inert, self._ready_time = True, -1
+            self._unwatch()
+            sock._sources.discard(self)
+            revents = _NVAL
+        else:
+            revents = sock._condition_check(self._condition) & self._condition
+            if not (revents or expired or cancelled):
+                return True  # woken for nothing (data taken meanwhile): not a dispatch
+        keep = self._deliver(callback, args, IOCondition(revents), expired, closed)
+        if keep and not (self._inert or self._destroyed or self._closing):
+            self._rearm()
+        return keep
 
-    def _socket_closing(self) -> None:
-        """The socket is about to close its descriptor: drop it from the loop, then fire ``NVAL``.
+    def _deliver(self, callback: Callable[..., Any] | None, args: tuple[Any, ...], revents: IOCondition,
+                 expired: bool, closed: bool) -> bool:
+        """Run the callback; return whether the source stays."""
+        condition = revents
+        if expired and not closed and self._socket.get_timeout():
+            self._socket._mark_timed_out()
+            condition |= _IN | _OUT
+        if callback is None:
+            raise RuntimeError("SocketSource dispatched without a callback: call set_callback() first")
+        result = (callback(self._socket, condition & self._condition, *args) if self._with_socket
+                  else callback(*args))
+        if inspect.isawaitable(result):
+            if inspect.iscoroutine(result):
+                result.close()  # never awaited, and no "was never awaited" warning
+            raise TypeError(f"SocketSource callback {callback!r} returned an awaitable; it must return True "
+                            "(keep) or False (remove)")
+        return bool(result)
 
-        Called by ``Socket.close()`` before the OS close, from any thread; never raises. From
-        another thread while the loop runs, waits (at most `_HANDOFF_TIMEOUT` s) until the loop
-        thread has removed the descriptor.
-        """
-        with self._lock:
-            if self._closing:
-                return
-            self._closing = True
-            loop = self._loop
-        if loop is not None:
-            self._in_loop(self._closed_in_loop, wait=True)
+    def _rearm(self) -> None:
+        """After a dispatch that keeps the source: a new ready time from the socket timeout."""
+        self._ready_time = self._next_ready_time()
 
-    # -- internals (loop thread unless said otherwise) ---------------------------------------
+    def _next_ready_time(self) -> int:
+        period = self._period()
+        return -1 if period is None else monotonic_us() + int(period * 1_000_000)
 
     def _period(self) -> float | None:
         """Seconds from a dispatch to the next ready time: the socket timeout, re-read each time."""
         timeout = self._socket.get_timeout()
         return float(timeout) if timeout else None
 
-    def _next_ready_time(self) -> int:
-        period = self._period()
-        return -1 if period is None else int((time.monotonic() + period) * 1_000_000)
+    def _attached(self) -> None:
+        self._socket._sources.add(self)
+        if self._cancellable is not None:
+            self._handler_id = self._cancellable.connect(self._on_cancelled)
+        if self._socket.is_closed():
+            self._socket_closing()
 
-    def _in_loop(self, function: Callable[[], None], *, wait: bool) -> None:
-        """Run ``function`` in the loop's thread (any thread may call); with ``wait``, until done.
-
-        Runs it here when this is the loop's thread or when the loop is not running (nothing
-        polls its selector then). Never raises: a failure goes to the loop's exception handler.
-        """
-        loop = self._loop
-        assert loop is not None
-        try:
-            if _running_loop() is loop or not loop.is_running() or loop.is_closed():
-                function()
-                return
-            done = threading.Event()
-
-            def run() -> None:
-                try:
-                    function()
-                finally:
-                    done.set()
-
-            try:
-                loop.call_soon_threadsafe(run)
-            except RuntimeError:  # closed meanwhile: nothing will poll it again
-                function()
-                return
-            if wait and not done.wait(_HANDOFF_TIMEOUT):
-                # The loop thread is busy (not polling): drop the descriptor from here rather
-                # than let the OS close it while registered. The functions are idempotent.
-                function()
-        except Exception as exc:
-            self._report(exc, "SocketSource could not update its event loop")
-
-    def _register(self) -> None:
-        """Watch the descriptor and arm the timer (or fire ``NVAL`` if the socket is closed)."""
-        loop = self._loop
-        if self._destroyed or loop is None:
-            return
-        sock = self._socket
-        fd = sock.get_fd()
-        if self._closing or fd < 0 or sock.is_closed():
-            self._closing = True
-            self._schedule()
-            return
-        condition = self._condition
-        with self._lock:
-            if condition & (_IN | _OUT):
-                if condition & _IN:
-                    loop.add_reader(fd, self._on_ready)
-                    self._reading = True
-                if condition & _OUT:  # HUP and ERR wake readers and writers alike
-                    loop.add_writer(fd, self._on_ready)
-                    self._writing = True
-            elif hasattr(select, "epoll"):
-                # Neither IN nor OUT (HUP, ERR, PRI): a reader on the socket would wake for
-                # every byte queued. An epoll set asked for exactly this condition does not.
-                self._epoll = select.epoll()
-                self._epoll.register(fd, int(condition & _POLLABLE))
-                fd = self._epoll.fileno()
-                loop.add_reader(fd, self._on_ready)
-                self._reading = True
-            else:  # pragma: no cover - no epoll: wakes (and re-checks) on input too
-                loop.add_reader(fd, self._on_ready)
-                self._reading = True
-            self._fd = fd
-        self._arm_timer()
-
-    def _unregister(self) -> None:
-        """Remove the descriptor and the timer from the loop; idempotent."""
-        loop = self._loop
-        with self._lock:
-            fd, reading, writing, epoll, timer = self._fd, self._reading, self._writing, self._epoll, self._timer
-            self._fd, self._reading, self._writing, self._epoll, self._timer = -1, False, False, None, None
-        if loop is None:
-            return
-        if fd >= 0:
-            if reading:
-                loop.remove_reader(fd)
-            if writing:
-                loop.remove_writer(fd)
-        if epoll is not None:
-            epoll.close()
-        if timer is not None:
-            timer.cancel()
-
-    def _teardown(self) -> None:
-        """The loop side of `destroy`."""
-        self._unregister()
-        self._socket._sources.discard(self)
-        self._ready_time = -1
-
-    def _closed_in_loop(self) -> None:
-        """The loop side of `_socket_closing`."""
-        self._unregister()
-        loop = self._loop
-        if self._destroyed or loop is None or loop.is_closed():  # nothing left to fire on
-            self._socket._sources.discard(self)
-        else:
-            self._schedule()
-
-    def _disconnect(self) -> None:
+    def _detached(self) -> None:
         handler_id, self._handler_id = self._handler_id, 0
         if handler_id and self._cancellable is not None:
             self._cancellable.disconnect(handler_id)
+        self._unwatch()
+        self._socket._sources.discard(self)
+        self._ready_time = -1
 
-    def _arm_timer(self) -> None:
-        loop = self._loop
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._ready_time < 0 or loop is None or self._destroyed or self._inert:
-            return
-        delay = max(0.0, self._ready_time / 1_000_000 - time.monotonic())
-        self._timer = loop.call_later(delay, self._on_timer)
-
-    def _on_ready(self) -> None:
-        self._schedule()
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        self._expired = True
-        self._schedule()
+    def _unwatch(self) -> None:
+        with self._lock:
+            if self._poll in self._fds:
+                self._fds.remove(self._poll)
 
     def _on_cancelled(self, cancellable: Cancellable) -> None:
-        """The cancellable fired (in the cancelling thread); must not raise into ``cancel()``."""
+        """The cancellable fired (in the cancelling thread): dispatch once; never raises."""
         self._cancel_pending = True
-        loop = self._loop
-        if loop is None:
-            return
-        if _running_loop() is loop:
-            self._schedule()
+        context = self._context
+        if context is not None:
+            context.wakeup()
+
+    # -- called by Socket.close() ---------------------------------------------------------
+
+    def _socket_closing(self) -> None:
+        """The socket is about to close its descriptor: drop it from the poll, then fire ``NVAL``.
+
+        Called by ``Socket.close()`` before the OS close, from any thread; never raises. While
+        another thread polls the context, waits (at most `_HANDOFF_TIMEOUT` s) until that poll
+        has returned without the descriptor.
+        """
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+        fd = self._poll.fd
+        self._unwatch()
+        context = self._context
+        if context is None:
             return
         try:
-            loop.call_soon_threadsafe(self._schedule)
-        except RuntimeError:  # the loop is closed: the source can never fire again
-            pass
-
-    def _schedule(self) -> None:
-        """Queue one dispatch (readers, writers, the timer and a cancel coalesce into it)."""
-        loop = self._loop
-        if self._scheduled or self._destroyed or self._inert or loop is None or loop.is_closed():
-            return
-        self._scheduled = True
-        if _running_loop() is loop:
-            loop.call_soon(self._dispatch)
-        else:
-            loop.call_soon_threadsafe(self._dispatch)
-
-    def _dispatch(self) -> None:
-        """GLib's ``socket_source_dispatch``: work out the condition and deliver it."""
-        self._scheduled = False
-        if self._destroyed or self._inert:
-            return
-        sock = self._socket
-        expired, self._expired = self._expired, False
-        cancelled, self._cancel_pending = self._cancel_pending, False
-        closed = self._closing or sock.is_closed()
-        if closed:
-            self._inert, self._ready_time = True, -1
-            self._unregister()
-            self._disconnect()
-            sock._sources.discard(self)
-            revents = _NVAL
-        else:
-            revents = sock._condition_check(self._condition) & self._condition
-            if not expired and 0 <= self._ready_time <= time.monotonic() * 1_000_000:
-                expired = True
-            if not (revents or expired or cancelled):
-                return  # woken for nothing (data taken meanwhile): not a dispatch
-        if not self._deliver(IOCondition(revents), expired, closed):
-            self.destroy()
-        elif not (self._inert or self._destroyed or self._closing):
-            self._rearm()
-
-    def _deliver(self, revents: IOCondition, expired: bool, closed: bool) -> bool:
-        """Run the callback; return whether the source stays."""
-        condition = revents
-        if expired and not closed and self._socket.get_timeout():
-            self._socket._mark_timed_out()
-            condition |= _IN | _OUT
-        callback = self._callback
-        if callback is None:
-            self._report(None, "SocketSource dispatched without a callback: call set_callback() first")
-            return False
-        try:
-            result = callback(self._socket, condition & self._condition, *self._user_data)
-        except Exception as exc:
-            self._report(exc, f"Exception in SocketSource callback {callback!r}")
-            return False
-        if inspect.isawaitable(result):
-            if inspect.iscoroutine(result):
-                result.close()  # never awaited, and no "was never awaited" warning
-            self._report(TypeError(f"SocketSource callback {callback!r} returned an awaitable; it must "
-                                   "return True (keep) or False (remove)"), "Invalid SocketSource callback")
-            return False
-        return bool(result)
-
-    def _rearm(self) -> None:
-        """After a dispatch that keeps the source: a new ready time from the socket timeout."""
-        self._ready_time = self._next_ready_time()
-        self._arm_timer()
-
-    def _report(self, exc: BaseException | None, message: str) -> None:
-        context: dict[str, Any] = {"message": message, "source": self, "socket": self._socket}
-        if exc is not None:
-            context["exception"] = exc
-        loop = self._loop or _running_loop()
-        if loop is not None:
-            loop.call_exception_handler(context)
+            context.wakeup()
+            context._refresh_driver()
+            if not context._wait_not_polling(_HANDOFF_TIMEOUT):
+                context._abandon_fd(fd)
+        except Exception:  # pragma: no cover - never into close()
+            sys.excepthook(*sys.exc_info())
 
 
 class _Waiter(SocketSource):
@@ -472,8 +262,6 @@ class _Waiter(SocketSource):
     the socket is closed meanwhile. Never sets the socket's ``timed_out`` flag.
     """
 
-    __slots__ = ("_future", "_timeout_ms")
-
     def __init__(self, socket: _SourceSocket, condition: int, cancellable: Cancellable | None,
                  timeout_ms: int, future: asyncio.Future[bool]) -> None:
         self._timeout_ms = timeout_ms
@@ -483,7 +271,8 @@ class _Waiter(SocketSource):
     def _period(self) -> float | None:
         return None if self._timeout_ms < 0 else self._timeout_ms / 1000
 
-    def _deliver(self, revents: IOCondition, expired: bool, closed: bool) -> bool:
+    def _deliver(self, callback: Callable[..., Any] | None, args: tuple[Any, ...], revents: IOCondition,
+                 expired: bool, closed: bool) -> bool:
         future = self._future
         if future.done():
             return False
@@ -542,7 +331,8 @@ class AsyncSocketMixin(SocketBase):
         def is_closed(self) -> bool: ...
 
     def create_source(self, condition: IOCondition | int, cancellable: Cancellable | None = None) -> SocketSource:
-        """A `SocketSource` for ``condition`` (``g_socket_create_source``); ``attach()`` it to a loop.
+        """A `SocketSource` for ``condition`` (``g_socket_create_source``); ``attach()`` it to a
+        main context (or an asyncio loop).
 
         ``condition`` is widened by ``HUP | ERR | NVAL``. ``cancellable`` dispatches the source
         when cancelled. Raises ``CLOSED`` "Socket is already closed" on a closed socket (GLib
@@ -557,6 +347,7 @@ class AsyncSocketMixin(SocketBase):
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
         waiter = _Waiter(self, condition, cancellable, timeout_ms, future)
+        waiter._set_callback(_no_callback, ())
         waiter.attach(loop)
         start = time.monotonic()
         try:
@@ -708,3 +499,7 @@ class AsyncSocketMixin(SocketBase):
         """
         call = self._nonblocking_hook("accept")
         return await self._retry_async(_IN, cancellable, call, "accept", cancellable)
+
+
+def _no_callback() -> bool:  # pragma: no cover - a _Waiter delivers to its future
+    return False

@@ -1,0 +1,226 @@
+"""`SocketClient`: connect to a host, an address or a URI and get a `SocketConnection`.
+
+For each address the connectable enumerates (``localhost``: ``::1`` then ``127.0.0.1``), the
+client makes a socket of that family (and its ``type``/``protocol``; ``family`` narrows the
+addresses tried), binds it to ``local_address`` if set, sets its ``timeout`` and connects,
+blocking; the first connection wins. When none does, the last error is raised as GLib
+words it: "Could not connect to 127.0.0.1: Connection refused". The socket keeps the
+client's timeout afterwards, as in GLib. The ``event`` signal reports each step
+(``RESOLVING``, ``RESOLVED``, ``CONNECTING``, ``CONNECTED``, ``COMPLETE``). There is no TLS
+and no proxy: ``set_tls(True)`` makes every connect fail ``NOT_SUPPORTED``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from ..core._address import SocketAddress
+from ..core._cancellable import Cancellable
+from ..core._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
+from ..core._errors import Error, new_io_error
+from ..core._socket import Socket
+from ._addresses import NetworkAddress, addresses_of, connectable_name
+from ._signals import SignalObject
+from ._task import UNSET, finish, run_async, user_args
+
+__all__ = ["SocketClient", "SocketClientEvent"]
+
+
+class SocketClientEvent(enum.IntEnum):
+    """``GSocketClientEvent``: the steps `SocketClient` reports through its ``event`` signal."""
+
+    RESOLVING = 0
+    RESOLVED = 1
+    CONNECTING = 2
+    CONNECTED = 3
+    PROXY_NEGOTIATING = 4
+    PROXY_NEGOTIATED = 5
+    TLS_HANDSHAKING = 6
+    TLS_HANDSHAKED = 7
+    COMPLETE = 8
+
+
+class SocketClient(SignalObject):
+    """A ``GSocketClient``: ``Gio.SocketClient()`` or ``Gio.SocketClient.new()``."""
+
+    __slots__ = ("_enable_proxy", "_family", "_local_address", "_protocol", "_timeout", "_tls", "_type")
+    _SIGNALS: ClassVar[dict[str, str | None]] = {"event": None}
+    _PROPERTIES: ClassVar[dict[str, tuple[str, str | None]]] = {
+        "family": ("get_family", "set_family"), "type": ("get_socket_type", "set_socket_type"),
+        "protocol": ("get_protocol", "set_protocol"), "local_address": ("get_local_address", "set_local_address"),
+        "timeout": ("get_timeout", "set_timeout"), "enable_proxy": ("get_enable_proxy", "set_enable_proxy"),
+        "tls": ("get_tls", "set_tls"),
+    }
+
+    def __init__(self, **properties: Any) -> None:
+        super().__init__()
+        self._family = SocketFamily.INVALID
+        self._type = SocketType.STREAM
+        self._protocol = SocketProtocol.DEFAULT
+        self._local_address: SocketAddress | None = None
+        self._timeout = 0
+        self._enable_proxy = True
+        self._tls = False
+        for name, value in properties.items():
+            self.set_property(name, value)
+
+    @classmethod
+    def new(cls) -> SocketClient:
+        """A client with GLib's defaults (any family, stream, default protocol, no timeout)."""
+        return cls()
+
+    # -- settings -------------------------------------------------------------------------
+
+    def get_family(self) -> SocketFamily:
+        """The family connected with (``INVALID``: any)."""
+        return self._family
+
+    def set_family(self, family: SocketFamily | int) -> None:
+        """Only connect over ``family`` (``INVALID``: any)."""
+        self._family = SocketFamily(family)
+
+    def get_socket_type(self) -> SocketType:
+        """The socket type (``STREAM``)."""
+        return self._type
+
+    def set_socket_type(self, type: SocketType | int) -> None:
+        """The socket type of the connections."""
+        self._type = SocketType(type)
+
+    def get_protocol(self) -> SocketProtocol:
+        """The protocol (``DEFAULT``)."""
+        return self._protocol
+
+    def set_protocol(self, protocol: SocketProtocol | int) -> None:
+        """The protocol of the connections."""
+        self._protocol = SocketProtocol(protocol)
+
+    def get_local_address(self) -> SocketAddress | None:
+        """The address sockets bind to before connecting, or ``None``."""
+        return self._local_address
+
+    def set_local_address(self, address: SocketAddress | None = None) -> None:
+        """Bind each socket to ``address`` before connecting (``None``: let the OS choose)."""
+        if address is not None and not isinstance(address, SocketAddress):
+            raise TypeError(f"address must be a Gio.SocketAddress or None, not {type(address).__name__}")
+        self._local_address = address
+
+    def get_timeout(self) -> int:
+        """The sockets' timeout in seconds (0: none)."""
+        return self._timeout
+
+    def set_timeout(self, timeout: int) -> None:
+        """Bound connecting (and later I/O on the connection) to ``timeout`` seconds."""
+        if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
+            raise TypeError(f"timeout must be an int of 0 or more, not {timeout!r}")
+        self._timeout = timeout
+
+    def get_enable_proxy(self) -> bool:
+        """Whether proxies would be used (there are none here)."""
+        return self._enable_proxy
+
+    def set_enable_proxy(self, enable: bool) -> None:
+        """Kept for compatibility: gsocklab never uses a proxy."""
+        self._enable_proxy = bool(enable)
+
+    def get_tls(self) -> bool:
+        """Whether TLS was asked for."""
+        return self._tls
+
+    def set_tls(self, tls: bool) -> None:
+        """Ask for TLS: gsocklab has none, so connecting then fails ``NOT_SUPPORTED``."""
+        self._tls = bool(tls)
+
+    def add_application_proxy(self, protocol: str) -> None:
+        """Kept for compatibility: gsocklab never uses a proxy."""
+
+    # -- connecting -----------------------------------------------------------------------
+
+    def _connect(self, connectable: Any, cancellable: Cancellable | None) -> Any:
+        if self._tls:
+            raise new_io_error(IOErrorEnum.NOT_SUPPORTED, "TLS support is not available")
+        self.emit("event", SocketClientEvent.RESOLVING, connectable, None)
+        addresses = [a for a in addresses_of(connectable)
+                     if self._family == SocketFamily.INVALID or a.get_family() == self._family]
+        self.emit("event", SocketClientEvent.RESOLVED, connectable, None)
+        last: Error | None = None
+        for address in addresses:
+            if cancellable is not None and cancellable.is_cancelled():
+                raise new_io_error(IOErrorEnum.CANCELLED, "Operation was cancelled")
+            sock = Socket.new(address.get_family(), self._type, self._protocol)
+            try:
+                sock.set_timeout(self._timeout)
+                if self._local_address is not None:
+                    sock.bind(self._local_address, False)
+                connection = sock.connection_factory_create_connection()
+                self.emit("event", SocketClientEvent.CONNECTING, connectable, connection)
+                sock.connect(address, cancellable)
+            except Error as error:
+                sock.close()
+                if error.code == IOErrorEnum.CANCELLED:
+                    raise
+                last = error
+                continue
+            self.emit("event", SocketClientEvent.CONNECTED, connectable, connection)
+            self.emit("event", SocketClientEvent.COMPLETE, connectable, connection)
+            return connection
+        if last is None:
+            raise new_io_error(IOErrorEnum.FAILED,
+                               f"Could not connect to {connectable_name(connectable)}: no address of that family")
+        reason = last.message.split(": ", 1)[-1]
+        raise new_io_error(last.code, f"Could not connect to {connectable_name(connectable)}: {reason}")
+
+    def connect(self, connectable: Any, cancellable: Any = None, *user_data: Any) -> Any:
+        """Connect to ``connectable`` (a socket address or a `NetworkAddress`): the
+        `SocketConnection`. With a signal name first, ``connect("event", handler, *data)``
+        connects a signal handler instead (PyGObject needs ``GObject.Object.connect`` for that)."""
+        if isinstance(connectable, str):
+            return SignalObject.connect(self, connectable, cancellable, *user_data)
+        return self._connect(connectable, cancellable)
+
+    def connect_to_host(self, host_and_port: str, default_port: int,
+                        cancellable: Cancellable | None = None) -> Any:
+        """Connect to ``"host:port"`` (or ``"host"`` and ``default_port``; ``"[v6]:port"``)."""
+        return self._connect(NetworkAddress.parse(host_and_port, default_port), cancellable)
+
+    def connect_to_uri(self, uri: str, default_port: int, cancellable: Cancellable | None = None) -> Any:
+        """Connect to the host and port of ``uri`` (plain TCP: no TLS, whatever the scheme)."""
+        return self._connect(NetworkAddress.parse_uri(uri, default_port), cancellable)
+
+    def connect_to_service(self, domain: str, service: str, cancellable: Cancellable | None = None) -> Any:
+        """SRV lookups need DNS, which gsocklab does not use: ``NOT_SUPPORTED``."""
+        raise new_io_error(IOErrorEnum.NOT_SUPPORTED, "SRV lookups are not supported by gsocklab")
+
+    def connect_async(self, connectable: Any, cancellable: Cancellable | None = None,
+                      callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
+        """`connect` in a thread; then ``callback(client, result[, user_data])``."""
+        run_async(self, "connect_async", lambda: self._connect(connectable, cancellable), cancellable, callback,
+                  user_args(user_data))
+
+    def connect_finish(self, result: Any) -> Any:
+        """The connection `connect_async` made, or its error."""
+        return finish(self, result, "connect_async")
+
+    def connect_to_host_async(self, host_and_port: str, default_port: int, cancellable: Cancellable | None = None,
+                              callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
+        """`connect_to_host` in a thread; ``connect_to_host_finish`` gives the connection."""
+        address = NetworkAddress.parse(host_and_port, default_port)
+        run_async(self, "connect_to_host_async", lambda: self._connect(address, cancellable), cancellable,
+                  callback, user_args(user_data))
+
+    def connect_to_host_finish(self, result: Any) -> Any:
+        """The connection `connect_to_host_async` made, or its error."""
+        return finish(self, result, "connect_to_host_async")
+
+    def connect_to_uri_async(self, uri: str, default_port: int, cancellable: Cancellable | None = None,
+                             callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
+        """`connect_to_uri` in a thread; ``connect_to_uri_finish`` gives the connection."""
+        address = NetworkAddress.parse_uri(uri, default_port)
+        run_async(self, "connect_to_uri_async", lambda: self._connect(address, cancellable), cancellable,
+                  callback, user_args(user_data))
+
+    def connect_to_uri_finish(self, result: Any) -> Any:
+        """The connection `connect_to_uri_async` made, or its error."""
+        return finish(self, result, "connect_to_uri_async")
