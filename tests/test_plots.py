@@ -310,7 +310,7 @@ def _synthetic(n: int) -> pd.DataFrame:
         "nbytes": np.where(failed, -1, 64), "payload": None, "condition": None, "ready": None,
         "blocking": True, "timeout": 1.0, "waited": np.where(failed, 1e-3, 0.0), "duration": 2e-4,
         "error": np.where(failed, "TIMED_OUT", None), "message": None, "hint": None,
-        "batch": None, "index": None, "flags": None,
+        "batch": None, "index": None, "flags": None, "via": None,
     })
     frame["nbytes"] = frame["nbytes"].astype("Int64").mask(failed)
     return frame.astype(TRAFFIC_SCHEMA)

@@ -359,7 +359,7 @@ def synthetic(n: int) -> pd.DataFrame:
         "payload": payload, "condition": none, "ready": none, "blocking": True, "timeout": 1.0, "waited": 0.0,
         "duration": 2e-5, "error": none, "message": none, "hint": none,
         "batch": pd.array(np.where(batched, block, -1), dtype="Int64"), "index": pd.array(pos - 8, dtype="Int64"),
-        "flags": none,
+        "flags": none, "via": none,
     })
     df["batch"] = df["batch"].mask(~batched)
     df["index"] = df["index"].mask(~batched)

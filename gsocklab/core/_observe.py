@@ -54,6 +54,7 @@ __all__ = [
     "plain_class",
     "remove_global",
     "report",
+    "via",
     "watch_new",
 ]
 
@@ -62,6 +63,54 @@ _lock = threading.RLock()
 _global: list[SocketObserver] = []
 _live: weakref.WeakSet[Socket] = weakref.WeakSet()
 CALLS = [0]  # reports delivered through on_call (a list so the count can be read through the module)
+_span_listeners: list[Any] = []  # recorders that record now: they want to know which API call made a socket call
+_span_state = threading.local()
+
+
+def listen_to_spans(listener: Any, listening: bool) -> None:
+    """Start (or stop) telling ``listener.on_span(name, thread, t0, t1)`` about `via` spans."""
+    with _lock:
+        if listening and listener not in _span_listeners:
+            _span_listeners.append(listener)
+        elif not listening and listener in _span_listeners:
+            _span_listeners.remove(listener)
+
+
+class via:
+    """Attribute the socket calls made inside to the user-visible call ``name``.
+
+    The Gio layers (streams, clients, listeners) wrap each public call in it. Only the
+    outermost span of a thread counts, and only while a recorder records: otherwise entering
+    and leaving cost one list test. Span listeners never break the call: their errors are logged.
+    """
+
+    __slots__ = ("_counted", "_name", "_outer", "_t0")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._counted = self._outer = False
+        self._t0 = 0.0
+
+    def __enter__(self) -> via:
+        if _span_listeners:
+            depth = getattr(_span_state, "depth", 0)
+            _span_state.depth = depth + 1
+            self._counted, self._outer = True, depth == 0
+            self._t0 = monotonic()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self._counted:
+            return
+        _span_state.depth -= 1
+        if self._outer:
+            t1 = monotonic()
+            thread = threading.current_thread().name
+            for listener in list(_span_listeners):
+                try:
+                    listener.on_span(self._name, thread, self._t0, t1)
+                except Exception:  # never into the caller's I/O
+                    _log.exception("gsocklab: a span listener failed")
 
 
 class SocketObserver(Protocol):

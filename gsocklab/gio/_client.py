@@ -20,6 +20,7 @@ from ..core._address import SocketAddress
 from ..core._cancellable import Cancellable
 from ..core._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ..core._errors import Error, new_io_error
+from ..core._observe import via
 from ..core._socket import Socket
 from ._addresses import NetworkAddress, addresses_of, connectable_name
 from ._signals import SignalObject
@@ -178,16 +179,19 @@ class SocketClient(SignalObject):
         connects a signal handler instead (PyGObject needs ``GObject.Object.connect`` for that)."""
         if isinstance(connectable, str):
             return SignalObject.connect(self, connectable, cancellable, *user_data)
-        return self._connect(connectable, cancellable)
+        with via("SocketClient.connect"):
+            return self._connect(connectable, cancellable)
 
     def connect_to_host(self, host_and_port: str, default_port: int,
                         cancellable: Cancellable | None = None) -> Any:
         """Connect to ``"host:port"`` (or ``"host"`` and ``default_port``; ``"[v6]:port"``)."""
-        return self._connect(NetworkAddress.parse(host_and_port, default_port), cancellable)
+        with via("SocketClient.connect_to_host"):
+            return self._connect(NetworkAddress.parse(host_and_port, default_port), cancellable)
 
     def connect_to_uri(self, uri: str, default_port: int, cancellable: Cancellable | None = None) -> Any:
         """Connect to the host and port of ``uri`` (plain TCP: no TLS, whatever the scheme)."""
-        return self._connect(NetworkAddress.parse_uri(uri, default_port), cancellable)
+        with via("SocketClient.connect_to_uri"):
+            return self._connect(NetworkAddress.parse_uri(uri, default_port), cancellable)
 
     def connect_to_service(self, domain: str, service: str, cancellable: Cancellable | None = None) -> Any:
         """SRV lookups need DNS, which gsocklab does not use: ``NOT_SUPPORTED``."""

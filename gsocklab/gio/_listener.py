@@ -16,6 +16,7 @@ asyncio loop drive it). A handler that returns true has taken the connection. A
 
 from __future__ import annotations
 
+import builtins
 import enum
 import select
 import threading
@@ -27,6 +28,7 @@ from ..core._args import check_cancellable
 from ..core._cancellable import Cancellable
 from ..core._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ..core._errors import Error, new_io_error
+from ..core._observe import via
 from ..core._socket import Socket
 from ._signals import SignalObject
 from ._task import UNSET, Task, finish, run_async, user_args
@@ -127,6 +129,7 @@ class SocketListener(SignalObject):
             sock.set_listen_backlog(self._backlog)
             self.emit("event", SocketListenerEvent.LISTENING, sock)
             sock.listen()
+            sock.set_blocking(False)  # accept() after the wait: WOULD_BLOCK if another thread took it
             self.emit("event", SocketListenerEvent.LISTENED, sock)
         except Exception:
             sock.close()
@@ -137,8 +140,9 @@ class SocketListener(SignalObject):
                     source_object: Any = None) -> AddressResult:
         """Listen on ``address``: ``(True, effective_address)`` (the port chosen for 0)."""
         if not isinstance(address, SocketAddress):
-            raise TypeError(f"address must be a Gio.SocketAddress, not {type(address).__name__}")
-        sock = self._listen_on(address, SocketType(type), SocketProtocol(protocol))
+            raise TypeError(f"address must be a Gio.SocketAddress, not {builtins.type(address).__name__}")
+        with via(f"{builtins.type(self).__name__}.add_address"):
+            sock = self._listen_on(address, SocketType(type), SocketProtocol(protocol))
         self.add_socket(sock, source_object)
         return AddressResult((True, sock.get_local_address()))
 
@@ -160,12 +164,14 @@ class SocketListener(SignalObject):
         """Listen for TCP on ``port`` of every address (IPv6 and IPv4); ``True``."""
         if isinstance(port, bool) or not isinstance(port, int) or not 0 < port <= 65535:
             raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"port must be 1 to 65535, not {port!r}")
-        self._any_inet(port, source_object)
+        with via(f"{type(self).__name__}.add_inet_port"):
+            self._any_inet(port, source_object)
         return True
 
     def add_any_inet_port(self, source_object: Any = None) -> int:
         """Listen for TCP on a port the OS chooses, on every address; the port."""
-        return self._any_inet(0, source_object)
+        with via(f"{type(self).__name__}.add_any_inet_port"):
+            return self._any_inet(0, source_object)
 
     # -- accepting ------------------------------------------------------------------------
 
@@ -203,18 +209,20 @@ class SocketListener(SignalObject):
         while True:
             sock, source = self._wait_ready(cancellable)
             try:
-                return AcceptResult((sock._nonblocking("accept", cancellable), source))
+                return AcceptResult((sock.accept(cancellable), source))
             except Error as error:
                 if error.code != IOErrorEnum.WOULD_BLOCK:  # another thread took it: wait again
                     raise
 
     def accept_socket(self, cancellable: Cancellable | None = None) -> AcceptResult:
         """Wait for a connection on any socket: ``(socket, source_object)``."""
-        return self._accept_socket(cancellable)
+        with via(f"{type(self).__name__}.accept_socket"):
+            return self._accept_socket(cancellable)
 
     def accept(self, cancellable: Cancellable | None = None) -> AcceptResult:
         """Wait for a connection on any socket: ``(connection, source_object)``."""
-        sock, source = self._accept_socket(cancellable)
+        with via(f"{type(self).__name__}.accept"):
+            sock, source = self._accept_socket(cancellable)
         return AcceptResult((sock.connection_factory_create_connection(), source))
 
     def accept_async(self, cancellable: Cancellable | None = None, callback: Callable[..., Any] | None = None,

@@ -1,11 +1,13 @@
 """GObject signals for gsocklab's Gio objects: ``connect``/``disconnect``/``emit`` as in PyGObject.
 
 A handler is called as ``handler(obj, *signal_args, *user_data)``; ``connect`` returns a
-handler id (> 0). Each class declares its signals in ``_SIGNALS`` as ``name -> accumulator``:
-``"first-true"`` stops at the first handler returning true and returns true (GLib's
-``g_signal_accumulator_true_handled``, used by ``incoming`` and ``run``), ``None`` calls them
-all and returns ``None``. Handlers run in the emitting thread; connecting and disconnecting
-are safe from any thread.
+handler id (> 0). A subclass may define the class handler ``do_<signal>(*signal_args)``
+(``do_incoming``, ``do_run``), as PyGObject subclasses do; it runs after the connected
+handlers (GLib's ``RUN_LAST``) unless one of them stopped the emission. Each class declares
+its signals in ``_SIGNALS`` as ``name -> accumulator``: ``"first-true"`` stops at the first
+handler returning true and returns true (GLib's ``g_signal_accumulator_true_handled``, used
+by ``incoming`` and ``run``); ``None`` calls them all and returns ``None``. Handlers run in
+the emitting thread; connecting and disconnecting are safe from any thread.
 """
 
 from __future__ import annotations
@@ -87,6 +89,11 @@ class SignalObject(Object):
         first_true = type(self)._SIGNALS[key] == "first-true"
         for handler, data in handlers:
             result = handler(self, *args, *data)
+            if first_true and result:
+                return True
+        default = getattr(self, "do_" + key.replace("-", "_"), None)  # a subclass's class handler runs last
+        if default is not None:
+            result = default(*args)
             if first_true and result:
                 return True
         return False if first_true else None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import enum
 import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,7 @@ from ..core._cancellable import Cancellable
 from ..core._enums import IOErrorEnum
 from ..core._errors import from_oserror, new_io_error
 from ..core._gobject import Object
+from ..core._observe import via
 from ._task import UNSET, finish, run_async, user_args
 
 __all__ = [
@@ -103,9 +105,21 @@ class _Stream(Object):
     def _blocking(self, cancellable: Cancellable | None, work: Callable[[], Any]) -> Any:
         self._begin(cancellable)
         try:
-            return work()
+            with via(self._call_name()):
+                return work()
         finally:
             self.clear_pending()
+
+    def _call_name(self) -> str:
+        """``Class.method`` of the outermost public method of this stream on the stack (the
+        call the user made: ``put_int16``, not the ``write_all`` it uses)."""
+        frame = sys._getframe(2)
+        name = "call"
+        while frame is not None and frame.f_locals.get("self") is self:
+            if not frame.f_code.co_name.startswith("_") and frame.f_code.co_name != "<lambda>":
+                name = frame.f_code.co_name
+            frame = frame.f_back  # type: ignore[assignment]
+        return f"{type(self).__name__}.{name}"
 
     def _async(self, tag: str, cancellable: Cancellable | None, work: Callable[[], Any],
                callback: Callable[..., Any] | None, user_data: Any) -> None:

@@ -20,6 +20,7 @@ from ..core._cancellable import Cancellable
 from ..core._enums import IOErrorEnum
 from ..core._errors import Error, new_io_error
 from ..core._gobject import Object
+from ..core._observe import via
 from ..mainloop._asyncio import drive, running_loop
 from ..mainloop._context import MainContext
 from ..mainloop._loop import Idle
@@ -111,7 +112,8 @@ def run_async(owner: Any, tag: str, work: Callable[[], Any], cancellable: Cancel
         try:
             if cancellable is not None and cancellable.is_cancelled():
                 raise new_io_error(IOErrorEnum.CANCELLED, "Operation was cancelled")
-            task._value = work()
+            with via(f"{type(owner).__name__}.{tag}"):
+                task._value = work()
         except Error as error:
             task._error = error
         except Exception as error:  # a bug in the work: handed to _finish, as GLib hands errors

@@ -77,7 +77,7 @@ def _frame_of(source: object) -> tuple[pd.DataFrame, dict[int, int] | None]:
             sizes = sizes()
         return to_dataframe(), dict(sizes) if isinstance(sizes, dict) else None
     if isinstance(source, pd.DataFrame):
-        missing = [name for name in TRAFFIC_SCHEMA if name not in source.columns]
+        missing = [name for name in TRAFFIC_SCHEMA if name not in source.columns and name != "via"]
         if missing:
             raise ValueError(f"rec is not a recording: it lacks the columns {', '.join(missing[:5])}")
         return source, None

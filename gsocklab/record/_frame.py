@@ -137,6 +137,7 @@ def build_frame(columns: Columns, start_ns: int, wall_offset_ns: int) -> pd.Data
         "batch": _masked_ints(batch, batch < 0),
         "index": _masked_ints(index, index < 0),
         "flags": _masked_ints(flags, flags == NO_FLAGS),
+        "via": strings([], np.full(n, -1, dtype=np.int8)),
     }
     return pd.DataFrame(data, columns=list(TRAFFIC_SCHEMA), copy=False)
 

@@ -63,6 +63,8 @@ def load(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
         meta, frame = saved.get("gsocklab", {}), saved["frame"]
     if "host" not in frame.columns and "socket" in frame.columns:  # saved before the host column
         frame.insert(list(frame.columns).index("socket") + 1, "host", None)
+    if "via" not in frame.columns:  # saved before the via column
+        frame["via"] = None
     if list(frame.columns) != list(TRAFFIC_SCHEMA):
         raise ValueError(f"{os.fspath(path)!r} is not a gsocklab recording: its columns differ")
     return conform(frame), meta

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ..core import _observe
 from ._capture import BatchCache, capture_extra, copy_payload
+from ._spans import Spans
 from ._store import STAGED_LIMIT, STRIDE, Store
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ class Recorder:
         self._tally: Tally | None = None  # made by the first `totals()` (it needs numpy and pandas)
         self._tallied = 0  # seq of the first row not yet counted by `totals`
         self._tally_lock = threading.Lock()
+        self._spans = Spans(max_events)
+        self.on_span = self._spans.on_span  # the Gio calls behind socket calls (gsocklab.record._spans)
         self._restart()
         self._on_call = self._make_on_call()
         self.on_call = self._on_call  # type: ignore[method-assign]  # the closure, without the method call
@@ -125,6 +128,11 @@ class Recorder:
     def max_events(self) -> int:
         """How many rows are kept at most (the oldest are dropped first)."""
         return self._max_events
+
+    def _with_via(self, frame: pd.DataFrame) -> pd.DataFrame:
+        from ._spans import add_via
+
+        return add_via(frame, self._spans.snapshot(), self._start_ns / 1e9)
 
     def _restart(self) -> None:
         """Start the clocks: ``elapsed`` counts from here, ``time`` is wall clock."""
@@ -193,12 +201,17 @@ class Recorder:
 
     # -- recording on and off ------------------------------------------------------------------
 
+    def _listen_to_spans(self) -> None:
+        """Take the Gio layers' spans while recording something (and not paused)."""
+        _observe.listen_to_spans(self, not self._paused and bool(self._depth or len(self._attached)))
+
     def __enter__(self) -> Recorder:
         self._depth += 1
         if self._depth == 1:
             if not self._paused:
                 _observe.add_global(self)
             self._start_flusher()
+            self._listen_to_spans()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -207,6 +220,7 @@ class Recorder:
         if self._depth == 0:
             _observe.remove_global(self)
             self._stop_flusher_if_idle()
+            self._listen_to_spans()
 
     def attach(self, sock: Socket, label: str | None = None) -> None:
         """Record the calls of ``sock`` (whether or not a ``with`` block is running); ``label`` renames it."""
@@ -217,12 +231,14 @@ class Recorder:
             _observe.attach(sock, self)
         self._attached.add(sock)
         self._start_flusher()
+        self._listen_to_spans()
 
     def detach(self, sock: Socket) -> None:
         """Stop recording ``sock`` through `attach` (a running ``with`` block still records it)."""
         _observe.detach(sock, self)
         self._attached.discard(sock)
         self._stop_flusher_if_idle()
+        self._listen_to_spans()
 
     def pause(self) -> None:
         """Ignore calls until `resume`: they are not recorded (nor counted as dropped).
@@ -236,6 +252,7 @@ class Recorder:
             _observe.remove_global(self)
         for sock in list(self._attached):
             _observe.detach(sock, self)
+        self._listen_to_spans()
 
     def resume(self) -> None:
         """Record calls again after `pause`."""
@@ -246,6 +263,7 @@ class Recorder:
             _observe.add_global(self)
         for sock in list(self._attached):
             _observe.attach(sock, self)
+        self._listen_to_spans()
 
     @property
     def paused(self) -> bool:
@@ -301,6 +319,7 @@ class Recorder:
             self._frozen = None
             self._frozen_dropped = 0
             self._frozen_asked = {}
+            self._spans.clear()
             self._restart()
         with self._deliver_lock:
             self._delivered = 0
@@ -318,7 +337,7 @@ class Recorder:
             self._trim_frozen()
             columns = self._store.columns()
             frozen = self._frozen
-        frame = build_frame(columns, self._start_ns, self._wall_offset)
+        frame = self._with_via(build_frame(columns, self._start_ns, self._wall_offset))
         if frozen is not None and len(frozen):
             frame = concat_frames(frozen, frame)
         return add_hints(frame)
@@ -355,7 +374,7 @@ class Recorder:
         with self._store.lock:
             since = max(self._store.next_seq - rows, 0)
             columns = self._store.columns(since=since)
-        return add_hints(build_frame(columns, self._start_ns, self._wall_offset))
+        return add_hints(self._with_via(build_frame(columns, self._start_ns, self._wall_offset)))
 
     def totals(self) -> pd.DataFrame:
         """Per socket (index ``socket``): rows, calls, messages and bytes out and in, errors.
@@ -464,7 +483,7 @@ class Recorder:
                 self._delivered = self._store.next_seq
             if not len(columns):
                 return
-            frame = add_hints(build_frame(columns, self._start_ns, self._wall_offset))
+            frame = add_hints(self._with_via(build_frame(columns, self._start_ns, self._wall_offset)))
             subscribers = list(self._subscribers)
             for callback in subscribers:
                 try:

@@ -73,6 +73,7 @@ TRAFFIC_SCHEMA: Final[Mapping[str, object]] = {
     "batch": "Int64",                  # send_messages / receive_messages: the call's number in this recording
     "index": "Int64",                  # … and the message's position in that call (0 … count-1)
     "flags": "Int64",                  # message flags: those passed in, or those received
+    "via": STRING,                     # the Gio call that made this socket call (DataInputStream.read_line), or <NA>
 }
 
 
