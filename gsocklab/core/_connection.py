@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from ._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ._errors import Error, new_io_error
 from ._gobject import Object
+from ._observe import via
 from ._socket_base import SocketBase
 
 if TYPE_CHECKING:
@@ -122,7 +123,8 @@ class SocketConnection(Object):
         for stream in (self._input, self._output):
             if stream is not None:
                 stream._closed = True
-        return self._socket.close()
+        with via(f"{type(self).__name__}.close"):
+            return self._socket.close()
 
     def close_async(self, io_priority: int, cancellable: Cancellable | None = None,
                     callback: Any = None, user_data: Any = _NO_DATA) -> None:

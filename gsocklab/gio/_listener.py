@@ -250,8 +250,9 @@ class SocketListener(SignalObject):
         self._closed = True
         with self._lock:
             sockets, self._sockets = self._sockets, []
-        for sock, _source in sockets:
-            sock.close()
+        with via(f"{type(self).__name__}.close"):
+            for sock, _source in sockets:
+                sock.close()
 
 
 class SocketService(SocketListener):
