@@ -126,6 +126,20 @@ class SocketConnection(Object):
         with via(f"{type(self).__name__}.close"):
             return self._socket.close()
 
+    def connect_async(self, address: SocketAddress, cancellable: Cancellable | None = None,
+                      callback: Any = None, user_data: Any = _NO_DATA) -> None:
+        """`connect` in a thread; then ``callback(connection, result[, user_data])``."""
+        from ..gio._task import run_async
+
+        data = () if user_data is _NO_DATA else (user_data,)
+        run_async(self, "connect_async", lambda: self.connect(address, cancellable), cancellable, callback, data)
+
+    def connect_finish(self, result: Any) -> bool:
+        """``True``, or the error of `connect_async`."""
+        from ..gio._task import finish
+
+        return bool(finish(self, result, "connect_async"))
+
     def close_async(self, io_priority: int, cancellable: Cancellable | None = None,
                     callback: Any = None, user_data: Any = _NO_DATA) -> None:
         """`close` in a thread; then ``callback(connection, result[, user_data])``."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import socket
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from ..core._address import InetAddress, InetSocketAddress, SocketAddress
@@ -20,6 +20,7 @@ from ..core._cancellable import Cancellable
 from ..core._enums import IOErrorEnum, SocketFamily
 from ..core._errors import Error, new_io_error
 from ..core._gobject import Object
+from ._task import UNSET, finish, run_async, user_args
 
 __all__ = ["NetworkAddress", "SocketAddressEnumerator", "addresses_of", "connectable_name"]
 
@@ -163,6 +164,15 @@ class SocketAddressEnumerator(Object):
         if self._addresses is None:
             self._addresses = iter(addresses_of(self._connectable))
         return next(self._addresses, None)
+
+    def next_async(self, cancellable: Cancellable | None = None, callback: Callable[..., Any] | None = None,
+                   user_data: Any = UNSET) -> None:
+        """`next` in a thread; then ``callback(enumerator, result[, user_data])``."""
+        run_async(self, "next_async", lambda: self.next(cancellable), cancellable, callback, user_args(user_data))
+
+    def next_finish(self, result: Any) -> SocketAddress | None:
+        """The address `next_async` found (``None`` at the end), or its error."""
+        return finish(self, result, "next_async")  # type: ignore[no-any-return]
 
 
 def addresses_of(connectable: Any) -> list[SocketAddress]:
