@@ -89,7 +89,7 @@ class SocketMessagesMixin(SocketBase):
         except OSError as exc:
             raise from_oserror(exc, _MESSAGE_OUT) from exc
         # No vectors: GLib sends one NUL byte (the carrier of control messages).
-        buffers = [v.buffer if v.size == len(v.buffer) else memoryview(v.buffer)[:v.size] for v in vecs] or [b"\0"]
+        buffers: list[Any] = [memoryview(v._memory())[:v.size] for v in vecs] or [b"\0"]
         try:
             return self._sendmsg(buffers, ancdata, flags, native)
         except BlockingIOError:
@@ -361,7 +361,7 @@ class SocketMessagesMixin(SocketBase):
         for index, message in enumerate(messages):
             wait = timeout_us if index == 0 or timeout_us <= 0 else max(
                 timeout_us - int((time.monotonic() - start) * 1e6), 1)
-            buffers: list[Any] = [memoryview(v.buffer)[:v.size] for v in message.vectors] or [bytearray(1)]
+            buffers: list[Any] = [memoryview(v._memory())[:v.size] for v in message.vectors] or [bytearray(1)]
             try:
                 message.flags = flags  # GLib: the call's flags in, the kernel's out
                 received, ancdata, message.flags, source = self._io(

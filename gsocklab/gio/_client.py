@@ -210,8 +210,8 @@ class SocketClient(SignalObject):
     def connect_to_host_async(self, host_and_port: str, default_port: int, cancellable: Cancellable | None = None,
                               callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
         """`connect_to_host` in a thread; ``connect_to_host_finish`` gives the connection."""
-        address = NetworkAddress.parse(host_and_port, default_port)
-        run_async(self, "connect_to_host_async", lambda: self._connect(address, cancellable), cancellable,
+        run_async(self, "connect_to_host_async",
+                  lambda: self._connect(NetworkAddress.parse(host_and_port, default_port), cancellable), cancellable,
                   callback, user_args(user_data))
 
     def connect_to_host_finish(self, result: Any) -> Any:
@@ -221,8 +221,8 @@ class SocketClient(SignalObject):
     def connect_to_uri_async(self, uri: str, default_port: int, cancellable: Cancellable | None = None,
                              callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
         """`connect_to_uri` in a thread; ``connect_to_uri_finish`` gives the connection."""
-        address = NetworkAddress.parse_uri(uri, default_port)
-        run_async(self, "connect_to_uri_async", lambda: self._connect(address, cancellable), cancellable,
+        run_async(self, "connect_to_uri_async",
+                  lambda: self._connect(NetworkAddress.parse_uri(uri, default_port), cancellable), cancellable,
                   callback, user_args(user_data))
 
     def connect_to_uri_finish(self, result: Any) -> Any:

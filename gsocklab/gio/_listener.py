@@ -182,7 +182,7 @@ class SocketListener(SignalObject):
                 sockets = list(self._sockets)
             if self._closed or not sockets:
                 raise new_io_error(IOErrorEnum.CLOSED if self._closed else IOErrorEnum.INVALID_ARGUMENT,
-                                   "Listener is closed" if self._closed else "No sockets to accept on")
+                                   "Listener is already closed" if self._closed else "No sockets to accept on")
             if len(sockets) == 1:
                 sockets[0][0].condition_wait(1, cancellable)  # IN; honours the cancellable and close()
                 return sockets[0]
@@ -226,9 +226,9 @@ class SocketListener(SignalObject):
         return AcceptResult((sock.connection_factory_create_connection(), source))
 
     def accept_async(self, cancellable: Cancellable | None = None, callback: Callable[..., Any] | None = None,
-                     user_data: Any = UNSET) -> Task:
+                     user_data: Any = UNSET) -> None:
         """`accept` in a thread; then ``callback(listener, result[, user_data])``."""
-        return run_async(self, "accept_async", lambda: self.accept(cancellable), cancellable, callback,
+        run_async(self, "accept_async", lambda: self.accept(cancellable), cancellable, callback,
                          user_args(user_data))
 
     def accept_finish(self, result: Any) -> AcceptResult:
@@ -236,9 +236,9 @@ class SocketListener(SignalObject):
         return finish(self, result, "accept_async")  # type: ignore[no-any-return]
 
     def accept_socket_async(self, cancellable: Cancellable | None = None,
-                            callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> Task:
+                            callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
         """`accept_socket` in a thread; ``accept_socket_finish`` gives ``(socket, source_object)``."""
-        return run_async(self, "accept_socket_async", lambda: self.accept_socket(cancellable), cancellable,
+        run_async(self, "accept_socket_async", lambda: self.accept_socket(cancellable), cancellable,
                          callback, user_args(user_data))
 
     def accept_socket_finish(self, result: Any) -> AcceptResult:
@@ -304,10 +304,12 @@ class SocketService(SocketListener):
             connection, source = result.propagate()
         except Error:
             connection = None
-        if connection is not None:
-            self._handle(connection, source)
-        if not cancellable.is_cancelled():
-            self._added()
+        try:
+            if connection is not None:
+                self._handle(connection, source)
+        finally:  # a handler that raised is shown by the main loop; the service goes on accepting, as GLib's
+            if not cancellable.is_cancelled():
+                self._added()
 
     def _handle(self, connection: Any, source: Any) -> None:
         self.emit("incoming", connection, source)

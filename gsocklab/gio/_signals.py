@@ -68,17 +68,20 @@ class SignalObject(Object):
         """Whether the handler is connected."""
         return handler_id in self._handlers
 
-    def handler_block(self, handler_id: int) -> None:
-        """Skip the handler until `handler_unblock`."""
+    def _set_blocked(self, handler_id: int, blocked: bool) -> None:
         with self._signal_lock:
-            key, handler, data, _blocked = self._handlers[handler_id]
-            self._handlers[handler_id] = (key, handler, data, True)
+            entry = self._handlers.get(handler_id)
+            if entry is None:
+                raise TypeError(f"{type(self).__name__}: no handler with id {handler_id}")
+            self._handlers[handler_id] = (*entry[:3], blocked)
+
+    def handler_block(self, handler_id: int) -> None:
+        """Skip the handler until `handler_unblock`; an unknown id is a ``TypeError``."""
+        self._set_blocked(handler_id, True)
 
     def handler_unblock(self, handler_id: int) -> None:
-        """Call the handler again."""
-        with self._signal_lock:
-            key, handler, data, _blocked = self._handlers[handler_id]
-            self._handlers[handler_id] = (key, handler, data, False)
+        """Call the handler again; an unknown id is a ``TypeError``."""
+        self._set_blocked(handler_id, False)
 
     def emit(self, name: str, *args: Any) -> Any:
         """Call the handlers of ``name`` with ``args``; the accumulated result."""

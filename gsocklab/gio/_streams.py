@@ -25,10 +25,10 @@ from ..core._args import check_cancellable, data_arg, int_arg
 from ..core._bytes import Bytes
 from ..core._cancellable import Cancellable
 from ..core._enums import IOErrorEnum
-from ..core._errors import from_oserror, new_io_error
+from ..core._errors import Error, from_oserror, new_io_error
 from ..core._gobject import Object
 from ..core._observe import via
-from ._task import UNSET, finish, run_async, user_args
+from ._task import UNSET, fail_async, finish, run_async, user_args
 
 __all__ = [
     "BoolCountResult", "InputStream", "MemoryInputStream", "MemoryOutputStream", "OutputStream",
@@ -97,9 +97,7 @@ class _Stream(Object):
         self._pending = False
 
     def _begin(self, cancellable: Cancellable | None) -> None:
-        check_cancellable(cancellable)
-        if cancellable is not None and cancellable.is_cancelled():
-            raise new_io_error(IOErrorEnum.CANCELLED, "Operation was cancelled")
+        check_cancellable(cancellable)  # a cancelled one is the layer below's to check, as in GLib
         self.set_pending()
 
     def _blocking(self, cancellable: Cancellable | None, work: Callable[[], Any]) -> Any:
@@ -123,7 +121,11 @@ class _Stream(Object):
 
     def _async(self, tag: str, cancellable: Cancellable | None, work: Callable[[], Any],
                callback: Callable[..., Any] | None, user_data: Any) -> None:
-        self._begin(cancellable)
+        try:
+            self._begin(cancellable)
+        except Error as error:  # CLOSED or PENDING: to the callback's _finish, as GLib does
+            fail_async(self, tag, error, callback, user_args(user_data))
+            return
         run_async(self, tag, work, cancellable, callback, user_args(user_data), done=self.clear_pending)
 
     def _close(self, cancellable: Cancellable | None) -> None:

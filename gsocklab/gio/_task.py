@@ -26,7 +26,7 @@ from ..mainloop._context import MainContext
 from ..mainloop._loop import Idle
 from ..mainloop._source import PRIORITY_DEFAULT
 
-__all__ = ["UNSET", "Task", "finish", "run_async", "user_args"]
+__all__ = ["UNSET", "Task", "fail_async", "finish", "run_async", "user_args"]
 
 _UNSET = object()
 UNSET: Any = object()  # the default of ``user_data``: PyGObject passes it to the callback only when given
@@ -99,8 +99,8 @@ def run_async(owner: Any, tag: str, work: Callable[[], Any], cancellable: Cancel
               callback: Callable[..., Any] | None, user_data: tuple[Any, ...],
               done: Callable[[], None] | None = None) -> Task:
     """Run ``work()`` in a thread; then ``callback(owner, task, *user_data)`` from the caller's
-    thread-default context (see the module doc). ``done`` runs in the worker when the work
-    ends (a stream clears its pending flag there)."""
+    thread-default context (see the module doc). ``done`` runs just before the callback (a
+    stream stays pending until then, as in GLib), or in the worker when there is no callback."""
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, not {type(callback).__name__}")
     task = Task(owner, cancellable, tag)
@@ -119,19 +119,31 @@ def run_async(owner: Any, tag: str, work: Callable[[], Any], cancellable: Cancel
         except Exception as error:  # a bug in the work: handed to _finish, as GLib hands errors
             task._error = error
         finally:
-            if done is not None:
+            if done is not None and callback is None:
                 done()
             task._done.set()
         if callback is not None:
             idle = Idle()
             idle.set_priority(PRIORITY_DEFAULT)
-            idle._set_callback(_deliver, (callback, owner, task, user_data))
+            idle._set_callback(_deliver, (callback, owner, task, user_data, done))
             idle.attach(task._context)
 
     threading.Thread(target=worker, name=f"gsocklab {type(owner).__name__}.{tag}", daemon=True).start()
     return task
 
 
-def _deliver(callback: Callable[..., Any], owner: Any, task: Task, user_data: tuple[Any, ...]) -> bool:
+def _deliver(callback: Callable[..., Any], owner: Any, task: Task, user_data: tuple[Any, ...],
+             done: Callable[[], None] | None) -> bool:
+    if done is not None:
+        done()
     callback(owner, task, *user_data)
     return False
+
+
+def fail_async(owner: Any, tag: str, error: BaseException, callback: Callable[..., Any] | None,
+               user_data: tuple[Any, ...]) -> None:
+    """An async call that cannot start: GLib hands its error to the callback, not to the caller."""
+    def work() -> Any:
+        raise error
+
+    run_async(owner, tag, work, None, callback, user_data)

@@ -154,6 +154,7 @@ class MainContext:
         with self._lock:
             source_id = self._next_id
             self._next_id += 1
+            source._id = source_id  # before the source is visible: a dispatch may destroy it at once
             self._by_id[source_id] = source
             self._insert(source)
         self._changed()
