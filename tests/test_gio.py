@@ -597,8 +597,6 @@ def test_buffered_input_stream_fill_peek_available() -> None:
     assert buffered.get_buffer_size() == 4096
 
 
-@pytest.mark.xfail(strict=True, reason="gsocklab bug: BufferedInputStream.fill(count) ignores count: fill(3) over 10 "
-                   "bytes reads all 10 (returns 10, get_available() 10); GLib reads at most count bytes (3)")
 def test_buffered_input_stream_fill_reads_at_most_count() -> None:
     buffered = Gio.BufferedInputStream.new(Gio.MemoryInputStream.new_from_data(b"0123456789"))
     assert buffered.fill(3, None) == 3
@@ -1260,11 +1258,6 @@ def test_wrong_types_raise_type_error_naming_the_parameter(call: Callable[[], An
         call()
 
 
-@pytest.mark.xfail(strict=True, reason="gsocklab bug: wrong types give no TypeError naming the parameter: "
-                   "ThreadedSocketService.new('2') -> TypeError \"'>' not supported between instances of 'str' and "
-                   "'int'\"; SocketClient.set_family('x') -> ValueError; SocketListener.add_inet_port('80') -> "
-                   "GLib.Error INVALID_ARGUMENT; GLib.Bytes.new(5) -> memoryview's TypeError; "
-                   "GLib.Bytes.new_from_bytes(b, '1', 1) -> \"'<' not supported\"")
 @pytest.mark.parametrize(
     ("call", "word"),
     [

@@ -25,8 +25,11 @@ def _contents(data: Any) -> bytes:
     if data is None:
         return b""
     if isinstance(data, str):
-        raise TypeError("Item 0: Must be number, not str")
-    return bytes(memoryview(data))
+        raise TypeError("data must be bytes-like, not str (Item 0: Must be number, not str)")
+    try:
+        return bytes(memoryview(data))
+    except TypeError:
+        raise TypeError(f"data must be bytes-like or None, not {type(data).__name__}") from None
 
 
 class Bytes(bytes):
@@ -53,6 +56,9 @@ class Bytes(bytes):
     @classmethod
     def new_from_bytes(cls, bytes_: Bytes, offset: int, length: int) -> Bytes:
         """``g_bytes_new_from_bytes``: ``length`` bytes of ``bytes_`` from ``offset``."""
+        for value, name in ((offset, "offset"), (length, "length")):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{name} must be an int, not {type(value).__name__}")
         if offset < 0 or length < 0 or offset + length > len(bytes_):
             raise ValueError(f"offset {offset} and length {length} are outside the {len(bytes_)} bytes")
         return cls(bytes_[offset:offset + length])

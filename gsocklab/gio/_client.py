@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from ..core._address import SocketAddress
+from ..core._args import enum_arg
 from ..core._cancellable import Cancellable
 from ..core._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ..core._errors import Error, new_io_error
@@ -80,7 +81,7 @@ class SocketClient(SignalObject):
 
     def set_family(self, family: SocketFamily | int) -> None:
         """Only connect over ``family`` (``INVALID``: any)."""
-        self._family = SocketFamily(family)
+        self._family = enum_arg(SocketFamily, family, "family")
 
     def get_socket_type(self) -> SocketType:
         """The socket type (``STREAM``)."""
@@ -88,7 +89,7 @@ class SocketClient(SignalObject):
 
     def set_socket_type(self, type: SocketType | int) -> None:
         """The socket type of the connections."""
-        self._type = SocketType(type)
+        self._type = enum_arg(SocketType, type, "type")
 
     def get_protocol(self) -> SocketProtocol:
         """The protocol (``DEFAULT``)."""
@@ -96,7 +97,7 @@ class SocketClient(SignalObject):
 
     def set_protocol(self, protocol: SocketProtocol | int) -> None:
         """The protocol of the connections."""
-        self._protocol = SocketProtocol(protocol)
+        self._protocol = enum_arg(SocketProtocol, protocol, "protocol")
 
     def get_local_address(self) -> SocketAddress | None:
         """The address sockets bind to before connecting, or ``None``."""

@@ -113,14 +113,17 @@ class BufferedInputStream(InputStream):
         """The buffered bytes, not consumed."""
         return bytes(self._buffer)
 
-    def _fill_once(self, cancellable: Cancellable | None) -> int:
-        data = self._base._read(max(1, self._buffer_size - len(self._buffer)), cancellable)
+    def _fill_once(self, cancellable: Cancellable | None, count: int = -1) -> int:
+        room = max(1, self._buffer_size - len(self._buffer))
+        data = self._base._read(room if count < 0 else max(1, min(count, room)), cancellable)
         self._buffer += data
         return len(data)
 
     def fill(self, count: int = -1, cancellable: Cancellable | None = None) -> int:
-        """Read into the buffer (one read of the base stream); how many bytes came."""
-        return int(self._blocking(cancellable, lambda: self._fill_once(cancellable)))
+        """Read up to ``count`` bytes (-1: as many as the buffer has room for) into the buffer,
+        in one read of the base stream; how many came."""
+        count = int_arg(count, "count")
+        return int(self._blocking(cancellable, lambda: self._fill_once(cancellable, count)))
 
     def _read(self, count: int, cancellable: Cancellable | None) -> bytes:
         if not self._buffer:

@@ -162,7 +162,9 @@ class SocketListener(SignalObject):
 
     def add_inet_port(self, port: int, source_object: Any = None) -> bool:
         """Listen for TCP on ``port`` of every address (IPv6 and IPv4); ``True``."""
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port <= 65535:
+        if isinstance(port, bool) or not isinstance(port, int):
+            raise TypeError(f"port must be an int, not {type(port).__name__}")
+        if not 0 < port <= 65535:
             raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"port must be 1 to 65535, not {port!r}")
         with via(f"{type(self).__name__}.add_inet_port"):
             self._any_inet(port, source_object)
@@ -327,6 +329,8 @@ class ThreadedSocketService(SocketService):
     _SIGNALS: ClassVar[dict[str, str | None]] = {"event": None, "incoming": "first-true", "run": "first-true"}
 
     def __init__(self, max_threads: int = 10) -> None:
+        if isinstance(max_threads, bool) or not isinstance(max_threads, int):
+            raise TypeError(f"max_threads must be an int, not {type(max_threads).__name__}")
         super().__init__()
         self._slots = threading.BoundedSemaphore(max_threads) if max_threads > 0 else None
 
