@@ -6,8 +6,11 @@ Wrong types are ``TypeError``s naming the parameter.
 from __future__ import annotations
 
 import errno
+import functools
+import inspect
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ._address import SocketAddress
 from ._cancellable import Cancellable
@@ -16,8 +19,10 @@ from ._errors import new_io_error
 
 __all__ = [
     "INT_MAX", "INT_MIN", "UINT_MAX", "bool_arg", "check_cancellable", "cint_arg", "data_arg", "enum_arg",
-    "int_arg", "os_sockaddr", "size_arg", "uint_arg", "writable_view",
+    "int_arg", "os_sockaddr", "size_arg", "uint_arg", "user_data_keyword", "writable_view",
 ]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 UINT_MAX = 0xFFFFFFFF
 INT_MAX = 0x7FFFFFFF
@@ -139,3 +144,24 @@ def writable_view(buffer: object) -> memoryview:
     if view.readonly:
         raise TypeError(f"buffer must be writable, not a read-only {type(buffer).__name__}")
     return view
+
+
+def user_data_keyword(method: _F) -> _F:
+    """Let ``method(…, callback, *user_data)`` also take ``user_data=value`` as a keyword, as
+    PyGObject's async calls do: the value is passed on as the one extra callback argument."""
+    signature = inspect.signature(method)
+    names = [name for name, parameter in signature.parameters.items()
+             if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)]
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if "user_data" not in kwargs:
+            return method(*args, **kwargs)
+        user_data = kwargs.pop("user_data")
+        bound = signature.bind(*args, **kwargs)
+        if bound.arguments.get("user_data"):
+            raise TypeError(f"{method.__qualname__}() got user data both by position and as user_data=")
+        bound.apply_defaults()
+        return method(*(bound.arguments[name] for name in names), user_data)
+
+    return call  # type: ignore[return-value]

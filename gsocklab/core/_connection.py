@@ -6,6 +6,7 @@ import os
 import socket as _socket
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from ._args import user_data_keyword
 from ._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ._errors import Error, new_io_error
 from ._gobject import Object
@@ -46,7 +47,6 @@ class Socket(Protocol):
                         cancellable: Cancellable | None = None) -> ReceiveMessageResult: ...
 
 
-_NO_DATA: Any = object()  # user_data not given: the callback gets none, as in PyGObject
 
 
 class SocketConnection(Object):
@@ -126,12 +126,13 @@ class SocketConnection(Object):
         with via(f"{type(self).__name__}.close"):
             return self._socket.close()
 
+    @user_data_keyword
     def connect_async(self, address: SocketAddress, cancellable: Cancellable | None = None,
-                      callback: Any = None, user_data: Any = _NO_DATA) -> None:
+                      callback: Any = None, *user_data: Any) -> None:
         """`connect` in a thread; then ``callback(connection, result[, user_data])``."""
         from ..gio._task import run_async
 
-        data = () if user_data is _NO_DATA else (user_data,)
+        data = user_data
         run_async(self, "connect_async", lambda: self.connect(address, cancellable), cancellable, callback, data)
 
     def connect_finish(self, result: Any) -> bool:
@@ -140,12 +141,13 @@ class SocketConnection(Object):
 
         return bool(finish(self, result, "connect_async"))
 
+    @user_data_keyword
     def close_async(self, io_priority: int, cancellable: Cancellable | None = None,
-                    callback: Any = None, user_data: Any = _NO_DATA) -> None:
+                    callback: Any = None, *user_data: Any) -> None:
         """`close` in a thread; then ``callback(connection, result[, user_data])``."""
         from ..gio._task import run_async
 
-        data = () if user_data is _NO_DATA else (user_data,)
+        data = user_data
         run_async(self, "close_async", lambda: self.close(cancellable), cancellable, callback, data)
 
     def close_finish(self, result: Any) -> bool:

@@ -10,17 +10,19 @@ resolving “name”: Name or service not known".
 
 from __future__ import annotations
 
+import re
 import socket
 import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from ..core._address import InetAddress, InetSocketAddress, SocketAddress
+from ..core._args import user_data_keyword
 from ..core._cancellable import Cancellable
 from ..core._enums import IOErrorEnum, SocketFamily
 from ..core._errors import Error, new_io_error
 from ..core._gobject import Object
-from ._task import UNSET, finish, run_async, user_args
+from ._task import finish, run_async
 
 __all__ = ["NetworkAddress", "SocketAddressEnumerator", "addresses_of", "connectable_name"]
 
@@ -61,7 +63,9 @@ class NetworkAddress(Object):
     @classmethod
     def parse(cls, host_and_port: str, default_port: int) -> NetworkAddress:
         """``"host"``, ``"host:port"``, ``"[v6]:port"`` or a bare IPv6 address; ``default_port``
-        when none is given. A bad port fails ``INVALID_ARGUMENT``."""
+        when none is given. A port that does not start with a digit is a service name
+        (``"host:http"`` is port 80). A bad port or bracket fails ``INVALID_ARGUMENT`` with
+        GLib's message."""
         if not isinstance(host_and_port, str):
             raise TypeError(f"host_and_port must be a str, not {type(host_and_port).__name__}")
         text = host_and_port
@@ -69,7 +73,8 @@ class NetworkAddress(Object):
         if text.startswith("["):
             end = text.find("]")
             if end < 0:
-                raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"Hostname '{text}' contains '[' but not ']'")
+                raise new_io_error(IOErrorEnum.INVALID_ARGUMENT,
+                                   f"Hostname \u201c{text}\u201d contains \u201c[\u201d but not \u201c]\u201d")
             host, rest = text[1:end], text[end + 1:]
             if rest:
                 if not rest.startswith(":"):
@@ -83,23 +88,21 @@ class NetworkAddress(Object):
             host = text  # a name, or a bare IPv6 address
         port = default_port
         if port_text is not None:
-            if not port_text.isdigit() or int(port_text) > 65535:
-                raise new_io_error(IOErrorEnum.INVALID_ARGUMENT,
-                                   f"Invalid numeric port '{port_text}' specified in hostname '{text}'")
-            port = int(port_text)
+            port = _port_of(port_text, text)
         return cls(host, port)
 
     @classmethod
     def parse_uri(cls, uri: str, default_port: int) -> NetworkAddress:
-        """The host and port of ``uri`` (``default_port`` if it has none), with its scheme."""
-        parts = urllib.parse.urlsplit(uri)
-        if not parts.scheme or parts.hostname is None:
+        """The host and port of ``uri`` (``default_port`` if it has none), with its scheme (in
+        lower case; the host keeps its case, as in GLib). A URI without a host part fails
+        ``INVALID_ARGUMENT`` "Invalid URI …" (in GLib's curly quotes)."""
+        if not isinstance(uri, str):
+            raise TypeError(f"uri must be a str, not {type(uri).__name__}")
+        parsed = _split_network_uri(uri)
+        if parsed is None:
             raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"Invalid URI \u2018{uri}\u2019")
-        try:
-            port = parts.port
-        except ValueError:
-            raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, f"Invalid URI \u2018{uri}\u2019") from None
-        return cls(parts.hostname, port if port is not None else default_port, parts.scheme)
+        scheme, host, port = parsed
+        return cls(host, port if port > 0 else default_port, scheme)
 
     def get_hostname(self) -> str:
         """The host name (or literal address) as given."""
@@ -114,11 +117,11 @@ class NetworkAddress(Object):
         return self._scheme
 
     def to_string(self) -> str:
-        """``host:port`` (``[v6]:port`` for an IPv6 literal)."""
-        host = self._hostname
-        if ":" in host and InetAddress.new_from_string(host) is not None:
-            host = f"[{host}]"
-        return f"{host}:{self._port}"
+        """GLib's form: ``scheme:`` if there is a scheme, the host name as given (an IPv6 literal
+        without brackets), ``:port`` unless the port is 0: ``"http:example.org:80"``, ``"::1:83"``."""
+        scheme = f"{self._scheme}:" if self._scheme is not None else ""
+        port = f":{self._port}" if self._port else ""
+        return f"{scheme}{self._hostname}{port}"
 
     def enumerate(self) -> SocketAddressEnumerator:
         """An enumerator of the addresses the name resolves to."""
@@ -150,6 +153,58 @@ class NetworkAddress(Object):
         return found
 
 
+def _port_of(port_text: str, text: str) -> int:
+    """The port ``port_text`` of ``parse(text)``: digits, or a TCP service name (GLib's rules)."""
+    if not port_text:
+        raise new_io_error(IOErrorEnum.INVALID_ARGUMENT,
+                           f"If a ':' character is given, it must be followed by a port (in hostname '{text}').")
+    if port_text[0] in "0123456789":
+        if not port_text.isascii() or not port_text.isdigit() or int(port_text) > 65535:
+            raise new_io_error(IOErrorEnum.INVALID_ARGUMENT,
+                               f"Invalid numeric port '{port_text}' specified in hostname '{text}'")
+        return int(port_text)
+    try:
+        return socket.getservbyname(port_text, "tcp")
+    except (OSError, UnicodeError, ValueError):
+        raise new_io_error(IOErrorEnum.INVALID_ARGUMENT,
+                           f"Unknown service '{port_text}' specified in hostname '{text}'") from None
+
+
+_URI_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def _split_network_uri(uri: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` of ``uri`` as ``g_uri_split_network`` gives them (port -1 when
+    absent), or ``None`` when GLib's parser fails or the URI has no host."""
+    match = _URI_SCHEME.match(uri)
+    if match is None or not uri.startswith("//", match.end()):
+        return None
+    scheme = match.group(1).lower()
+    rest = uri[match.end() + 2:]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    host_port = authority.split("@", 1)[1] if "@" in authority else authority
+    if host_port.startswith("["):
+        end = host_port.find("]")
+        if end < 0:
+            return None
+        host, after = host_port[1:end], host_port[end + 1:]
+        if after and not after.startswith(":"):
+            return None
+        port_text = after[1:] if after else ""
+    else:
+        host, _, port_text = host_port.partition(":")
+    port = -1
+    if port_text:
+        if not port_text.isascii() or not port_text.isdigit() or int(port_text) > 65535:
+            return None
+        port = int(port_text)
+    try:
+        host = urllib.parse.unquote(host, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    return scheme, host, port
+
+
 class SocketAddressEnumerator(Object):
     """A ``GSocketAddressEnumerator``: `next` until ``None``."""
 
@@ -165,10 +220,11 @@ class SocketAddressEnumerator(Object):
             self._addresses = iter(addresses_of(self._connectable))
         return next(self._addresses, None)
 
+    @user_data_keyword
     def next_async(self, cancellable: Cancellable | None = None, callback: Callable[..., Any] | None = None,
-                   user_data: Any = UNSET) -> None:
-        """`next` in a thread; then ``callback(enumerator, result[, user_data])``."""
-        run_async(self, "next_async", lambda: self.next(cancellable), cancellable, callback, user_args(user_data))
+                   *user_data: Any) -> None:
+        """`next` in a thread; then ``callback(enumerator, result, *user_data)``."""
+        run_async(self, "next_async", lambda: self.next(cancellable), cancellable, callback, user_data)
 
     def next_finish(self, result: Any) -> SocketAddress | None:
         """The address `next_async` found (``None`` at the end), or its error."""

@@ -1,13 +1,17 @@
 """`SocketClient`: connect to a host, an address or a URI and get a `SocketConnection`.
 
 For each address the connectable enumerates (``localhost``: ``::1`` then ``127.0.0.1``), the
-client makes a socket of that family (and its ``type``/``protocol``; ``family`` narrows the
-addresses tried), binds it to ``local_address`` if set, sets its ``timeout`` and connects,
-blocking; the first connection wins. When none does, the last error is raised as GLib
-words it: "Could not connect to 127.0.0.1: Connection refused". The socket keeps the
-client's timeout afterwards, as in GLib. The ``event`` signal reports each step
-(``RESOLVING``, ``RESOLVED``, ``CONNECTING``, ``CONNECTED``, ``COMPLETE``). There is no TLS
-and no proxy: ``set_tls(True)`` makes every connect fail ``NOT_SUPPORTED``.
+client makes a socket — of the client's ``family`` if set, else of ``local_address``'s, else of
+the address's, as GLib does (so an IPv4 client still tries ``::1``, and fails on it) — with
+its ``type``/``protocol``, binds it to ``local_address`` if set, sets its ``timeout`` and
+connects, blocking; the first connection wins. When none does, the last error is raised as
+GLib words it: "Could not connect to 127.0.0.1: Connection refused" (a bind error keeps
+``bind``'s own message). The socket keeps the client's timeout afterwards, as in GLib. The
+``event`` signal reports each step: ``RESOLVING``, ``RESOLVED``, ``CONNECTING`` (per address),
+``CONNECTED``, and always ``COMPLETE`` — with connection ``None`` after a failure. The async
+forms emit ``RESOLVING`` from the call and the rest from the caller's main context, before
+the callback. There is no TLS and no proxy: ``set_tls(True)`` makes every connect fail
+``NOT_SUPPORTED``.
 """
 
 from __future__ import annotations
@@ -17,15 +21,16 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from ..core._address import SocketAddress
-from ..core._args import enum_arg
+from ..core._args import enum_arg, user_data_keyword
 from ..core._cancellable import Cancellable
 from ..core._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ..core._errors import Error, new_io_error
 from ..core._observe import via
 from ..core._socket import Socket
+from ..mainloop._context import MainContext
 from ._addresses import NetworkAddress, addresses_of, connectable_name
 from ._signals import SignalObject
-from ._task import UNSET, finish, run_async, user_args
+from ._task import fail_async, finish, in_context, run_async
 
 __all__ = ["SocketClient", "SocketClientEvent"]
 
@@ -140,39 +145,86 @@ class SocketClient(SignalObject):
 
     # -- connecting -----------------------------------------------------------------------
 
-    def _connect(self, connectable: Any, cancellable: Cancellable | None) -> Any:
+    def _socket_family(self, address: SocketAddress) -> SocketFamily:
+        """GLib's ``create_socket``: the client's family, else the local address's, else the destination's."""
+        if self._family != SocketFamily.INVALID:
+            return self._family
+        if self._local_address is not None:
+            return self._local_address.get_family()
+        return address.get_family()
+
+    def _connect(self, connectable: Any, cancellable: Cancellable | None,
+                 emit: Callable[..., Any] | None = None) -> Any:
+        """Try each address in turn; ``emit`` reports the events (the async forms pass one that
+        runs the handlers in the caller's main context and have emitted ``RESOLVING`` already)."""
         if self._tls:
             raise new_io_error(IOErrorEnum.NOT_SUPPORTED, "TLS support is not available")
-        self.emit("event", SocketClientEvent.RESOLVING, connectable, None)
-        addresses = [a for a in addresses_of(connectable)
-                     if self._family == SocketFamily.INVALID or a.get_family() == self._family]
-        self.emit("event", SocketClientEvent.RESOLVED, connectable, None)
+        if emit is None:
+            emit = self.emit
+            emit("event", SocketClientEvent.RESOLVING, connectable, None)
+        connection: Any = None
+        try:
+            addresses = addresses_of(connectable)
+            emit("event", SocketClientEvent.RESOLVED, connectable, None)
+            connection = self._first_connection(connectable, addresses, cancellable, emit)
+            emit("event", SocketClientEvent.CONNECTED, connectable, connection)
+        finally:
+            emit("event", SocketClientEvent.COMPLETE, connectable, connection)
+        return connection
+
+    def _first_connection(self, connectable: Any, addresses: list[SocketAddress], cancellable: Cancellable | None,
+                          emit: Callable[..., Any]) -> Any:
         last: Error | None = None
         for address in addresses:
             if cancellable is not None and cancellable.is_cancelled():
                 raise new_io_error(IOErrorEnum.CANCELLED, "Operation was cancelled")
-            sock = Socket.new(address.get_family(), self._type, self._protocol)
+            sock = Socket.new(self._socket_family(address), self._type, self._protocol)
             try:
                 sock.set_timeout(self._timeout)
                 if self._local_address is not None:
-                    sock.bind(self._local_address, False)
-                connection = sock.connection_factory_create_connection()
-                self.emit("event", SocketClientEvent.CONNECTING, connectable, connection)
+                    sock.bind(self._local_address, False)  # its error stays as it is, as in GLib
+            except Error as error:
+                sock.close()
+                last = error
+                continue
+            connection = sock.connection_factory_create_connection()
+            try:
+                emit("event", SocketClientEvent.CONNECTING, connectable, connection)
                 sock.connect(address, cancellable)
             except Error as error:
                 sock.close()
                 if error.code == IOErrorEnum.CANCELLED:
                     raise
-                last = error
+                reason = error.message.split(": ", 1)[-1]
+                last = new_io_error(error.code, f"Could not connect to {connectable_name(connectable)}: {reason}")
                 continue
-            self.emit("event", SocketClientEvent.CONNECTED, connectable, connection)
-            self.emit("event", SocketClientEvent.COMPLETE, connectable, connection)
+            except BaseException:
+                sock.close()
+                raise
             return connection
         if last is None:
-            raise new_io_error(IOErrorEnum.FAILED,
-                               f"Could not connect to {connectable_name(connectable)}: no address of that family")
-        reason = last.message.split(": ", 1)[-1]
-        raise new_io_error(last.code, f"Could not connect to {connectable_name(connectable)}: {reason}")
+            raise new_io_error(IOErrorEnum.FAILED, "Unknown error on connect")
+        raise last
+
+    @user_data_keyword
+    def _connect_async(self, tag: str, make: Callable[[], Any], cancellable: Cancellable | None,
+                       callback: Callable[..., Any] | None, user_data: tuple[Any, ...]) -> None:
+        """GLib's async connect: ``RESOLVING`` from this call, every later event from the caller's
+        thread-default main context (the worker waits for its handlers, as GLib's steps would), then the
+        callback. An address that does not parse fails in the callback."""
+        try:
+            connectable = make()
+        except Error as error:
+            fail_async(self, tag, error, callback, user_data)
+            return
+        context = MainContext.ref_thread_default()
+        if not self._tls:
+            self.emit("event", SocketClientEvent.RESOLVING, connectable, None)
+
+        def emit(*args: Any) -> None:
+            in_context(context, cancellable, self.emit, *args)
+
+        run_async(self, tag, lambda: self._connect(connectable, cancellable, emit), cancellable, callback, user_data)
 
     def connect(self, connectable: Any, cancellable: Any = None, *user_data: Any) -> Any:
         """Connect to ``connectable`` (a socket address or a `NetworkAddress`): the
@@ -198,33 +250,33 @@ class SocketClient(SignalObject):
         """SRV lookups need DNS, which gsocklab does not use: ``NOT_SUPPORTED``."""
         raise new_io_error(IOErrorEnum.NOT_SUPPORTED, "SRV lookups are not supported by gsocklab")
 
+    @user_data_keyword
     def connect_async(self, connectable: Any, cancellable: Cancellable | None = None,
-                      callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
-        """`connect` in a thread; then ``callback(client, result[, user_data])``."""
-        run_async(self, "connect_async", lambda: self._connect(connectable, cancellable), cancellable, callback,
-                  user_args(user_data))
+                      callback: Callable[..., Any] | None = None, *user_data: Any) -> None:
+        """`connect` in a thread; then ``callback(client, result, *user_data)``."""
+        self._connect_async("connect_async", lambda: connectable, cancellable, callback, user_data)
 
     def connect_finish(self, result: Any) -> Any:
         """The connection `connect_async` made, or its error."""
         return finish(self, result, "connect_async")
 
+    @user_data_keyword
     def connect_to_host_async(self, host_and_port: str, default_port: int, cancellable: Cancellable | None = None,
-                              callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
+                              callback: Callable[..., Any] | None = None, *user_data: Any) -> None:
         """`connect_to_host` in a thread; ``connect_to_host_finish`` gives the connection."""
-        run_async(self, "connect_to_host_async",
-                  lambda: self._connect(NetworkAddress.parse(host_and_port, default_port), cancellable), cancellable,
-                  callback, user_args(user_data))
+        self._connect_async("connect_to_host_async", lambda: NetworkAddress.parse(host_and_port, default_port),
+                            cancellable, callback, user_data)
 
     def connect_to_host_finish(self, result: Any) -> Any:
         """The connection `connect_to_host_async` made, or its error."""
         return finish(self, result, "connect_to_host_async")
 
+    @user_data_keyword
     def connect_to_uri_async(self, uri: str, default_port: int, cancellable: Cancellable | None = None,
-                             callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
+                             callback: Callable[..., Any] | None = None, *user_data: Any) -> None:
         """`connect_to_uri` in a thread; ``connect_to_uri_finish`` gives the connection."""
-        run_async(self, "connect_to_uri_async",
-                  lambda: self._connect(NetworkAddress.parse_uri(uri, default_port), cancellable), cancellable,
-                  callback, user_args(user_data))
+        self._connect_async("connect_to_uri_async", lambda: NetworkAddress.parse_uri(uri, default_port),
+                            cancellable, callback, user_data)
 
     def connect_to_uri_finish(self, result: Any) -> Any:
         """The connection `connect_to_uri_async` made, or its error."""

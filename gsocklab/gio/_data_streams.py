@@ -18,12 +18,12 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from ..core._args import int_arg
+from ..core._args import int_arg, user_data_keyword
 from ..core._cancellable import Cancellable
 from ..core._enums import IOErrorEnum
 from ..core._errors import Error, new_io_error
 from ._streams import InputStream, OutputStream
-from ._task import UNSET, finish
+from ._task import finish
 
 __all__ = ["BufferedInputStream", "DataInputStream", "DataOutputStream", "DataStreamByteOrder",
            "DataStreamNewlineType", "LineResult"]
@@ -218,9 +218,7 @@ class DataInputStream(BufferedInputStream):
             if not self._fill_once(cancellable):
                 if not self._buffer:
                     return None
-                line = bytes(self._buffer)
-                if self._newline == DataStreamNewlineType.ANY and line.endswith(b"\r"):
-                    line = line[:-1]
+                line = bytes(self._buffer)  # as GLib: a CR that ends the stream stays (it waited for an LF)
                 self._buffer.clear()
                 return line
 
@@ -243,8 +241,9 @@ class DataInputStream(BufferedInputStream):
         line = self._blocking(cancellable, lambda: self._line(cancellable))
         return LineResult((self._utf8(line), len(line) if line is not None else 0))
 
+    @user_data_keyword
     def read_line_async(self, io_priority: int, cancellable: Cancellable | None = None,
-                        callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
+                        callback: Callable[..., Any] | None = None, *user_data: Any) -> None:
         """`read_line` in a thread; ``read_line_finish`` (or ``_finish_utf8``) gives the line."""
         self._async("read_line_async", cancellable, lambda: self._line(cancellable), callback, user_data)
 
@@ -302,9 +301,10 @@ class DataInputStream(BufferedInputStream):
         data = self._blocking(cancellable, work)
         return LineResult((self._utf8(data), len(data) if data is not None else 0))
 
+    @user_data_keyword
     def read_upto_async(self, stop_chars: str, stop_chars_len: int, io_priority: int,
                         cancellable: Cancellable | None = None, callback: Callable[..., Any] | None = None,
-                        user_data: Any = UNSET) -> None:
+                        *user_data: Any) -> None:
         """`read_upto` in a thread; ``read_upto_finish`` gives ``(text, length)``."""
         stops = self._stops(stop_chars, stop_chars_len)
         self._async("read_upto_async", cancellable, lambda: self._upto(stops, cancellable), callback, user_data)

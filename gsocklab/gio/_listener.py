@@ -24,14 +24,14 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from ..core._address import InetAddress, InetSocketAddress, SocketAddress
-from ..core._args import check_cancellable
+from ..core._args import check_cancellable, user_data_keyword
 from ..core._cancellable import Cancellable
 from ..core._enums import IOErrorEnum, SocketFamily, SocketProtocol, SocketType
 from ..core._errors import Error, new_io_error
 from ..core._observe import via
 from ..core._socket import Socket
 from ._signals import SignalObject
-from ._task import UNSET, Task, finish, run_async, user_args
+from ._task import Task, finish, run_async
 
 __all__ = ["SocketListener", "SocketListenerEvent", "SocketService", "ThreadedSocketService"]
 
@@ -227,21 +227,23 @@ class SocketListener(SignalObject):
             sock, source = self._accept_socket(cancellable)
         return AcceptResult((sock.connection_factory_create_connection(), source))
 
+    @user_data_keyword
     def accept_async(self, cancellable: Cancellable | None = None, callback: Callable[..., Any] | None = None,
-                     user_data: Any = UNSET) -> None:
-        """`accept` in a thread; then ``callback(listener, result[, user_data])``."""
+                     *user_data: Any) -> None:
+        """`accept` in a thread; then ``callback(listener, result, *user_data)``."""
         run_async(self, "accept_async", lambda: self.accept(cancellable), cancellable, callback,
-                         user_args(user_data))
+                         user_data)
 
     def accept_finish(self, result: Any) -> AcceptResult:
         """``(connection, source_object)`` of `accept_async`, or its error."""
         return finish(self, result, "accept_async")  # type: ignore[no-any-return]
 
+    @user_data_keyword
     def accept_socket_async(self, cancellable: Cancellable | None = None,
-                            callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
+                            callback: Callable[..., Any] | None = None, *user_data: Any) -> None:
         """`accept_socket` in a thread; ``accept_socket_finish`` gives ``(socket, source_object)``."""
         run_async(self, "accept_socket_async", lambda: self.accept_socket(cancellable), cancellable,
-                         callback, user_args(user_data))
+                         callback, user_data)
 
     def accept_socket_finish(self, result: Any) -> AcceptResult:
         """``(socket, source_object)`` of `accept_socket_async`, or its error."""

@@ -21,19 +21,36 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..core._args import check_cancellable, data_arg, int_arg
+from ..core._args import check_cancellable, data_arg, int_arg, user_data_keyword
 from ..core._bytes import Bytes
 from ..core._cancellable import Cancellable
 from ..core._enums import IOErrorEnum
 from ..core._errors import Error, from_oserror, new_io_error
 from ..core._gobject import Object
+from ..core._messages import OutputVector
 from ..core._observe import via
-from ._task import UNSET, fail_async, finish, run_async, user_args
+from ._task import fail_async, finish, run_async
 
 __all__ = [
     "BoolCountResult", "InputStream", "MemoryInputStream", "MemoryOutputStream", "OutputStream",
     "OutputStreamSpliceFlags", "SocketInputStream", "SocketOutputStream", "UnixInputStream", "UnixOutputStream",
 ]
+
+_GSIZE_MAX = 2**64 - 1
+_GSSIZE_MAX = 2**63 - 1
+
+
+def _joined(vectors: Any) -> bytes:
+    """The bytes of ``vectors``: each a `Gio.OutputVector` (``size`` bytes of its buffer) or bytes-like."""
+    if isinstance(vectors, (bytes, bytearray, memoryview, str)) or not hasattr(vectors, "__iter__"):
+        raise TypeError(f"vectors must be a list of Gio.OutputVector, not {type(vectors).__name__}")
+    parts = []
+    for index, vector in enumerate(vectors):
+        if isinstance(vector, OutputVector):
+            parts.append(memoryview(vector._memory()).cast("B")[:vector.size])
+        else:
+            parts.append(memoryview(data_arg(vector, f"vectors[{index}]")).cast("B"))
+    return b"".join(parts)
 
 
 class OutputStreamSpliceFlags(enum.IntFlag):
@@ -120,13 +137,13 @@ class _Stream(Object):
         return f"{type(self).__name__}.{name}"
 
     def _async(self, tag: str, cancellable: Cancellable | None, work: Callable[[], Any],
-               callback: Callable[..., Any] | None, user_data: Any) -> None:
+               callback: Callable[..., Any] | None, user_data: tuple[Any, ...]) -> None:
         try:
             self._begin(cancellable)
         except Error as error:  # CLOSED or PENDING: to the callback's _finish, as GLib does
-            fail_async(self, tag, error, callback, user_args(user_data))
+            fail_async(self, tag, error, callback, user_data)
             return
-        run_async(self, tag, work, cancellable, callback, user_args(user_data), done=self.clear_pending)
+        run_async(self, tag, work, cancellable, callback, user_data, done=self.clear_pending)
 
     def _close(self, cancellable: Cancellable | None) -> None:
         """Release what the stream holds (subclasses)."""
@@ -139,16 +156,17 @@ class _Stream(Object):
         self._closed = True
         return True
 
+    @user_data_keyword
     def close_async(self, io_priority: int, cancellable: Cancellable | None = None,
-                    callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
-        """`close` in a thread; then ``callback(stream, result[, user_data])``."""
+                    callback: Callable[..., Any] | None = None, *user_data: Any) -> None:
+        """`close` in a thread; then ``callback(stream, result, *user_data)``."""
         def work() -> bool:
             self._close(cancellable)
             self._closed = True
             return True
 
         if self._closed:
-            run_async(self, "close_async", lambda: True, cancellable, callback, user_args(user_data))
+            run_async(self, "close_async", lambda: True, cancellable, callback, user_data)
             return
         self._async("close_async", cancellable, work, callback, user_data)
 
@@ -167,7 +185,9 @@ class InputStream(_Stream):
 
     def _count(self, count: object) -> int:
         count = int_arg(count, "count")
-        if count < 0:
+        if not 0 <= count <= _GSIZE_MAX:  # PyGObject's check of a gsize argument
+            raise OverflowError(f"{count} not in range 0 to {_GSIZE_MAX}")
+        if count > _GSSIZE_MAX:
             raise new_io_error(IOErrorEnum.INVALID_ARGUMENT, "Too large count value passed to g_input_stream_read")
         return count
 
@@ -201,9 +221,10 @@ class InputStream(_Stream):
         count = self._count(count)
         return len(self._blocking(cancellable, lambda: self._read(count, cancellable) if count else b""))
 
+    @user_data_keyword
     def read_bytes_async(self, count: int, io_priority: int, cancellable: Cancellable | None = None,
-                         callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
-        """`read_bytes` in a thread; then ``callback(stream, result[, user_data])``."""
+                         callback: Callable[..., Any] | None = None, *user_data: Any) -> None:
+        """`read_bytes` in a thread; then ``callback(stream, result, *user_data)``."""
         count = self._count(count)
         self._async("read_bytes_async", cancellable,
                     lambda: Bytes(self._read(count, cancellable) if count else b""), callback, user_data)
@@ -212,8 +233,9 @@ class InputStream(_Stream):
         """The `GLib.Bytes` `read_bytes_async` read, or its error."""
         return finish(self, result, "read_bytes_async")  # type: ignore[no-any-return]
 
+    @user_data_keyword
     def read_async(self, count: int, io_priority: int, cancellable: Cancellable | None = None,
-                   callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
+                   callback: Callable[..., Any] | None = None, *user_data: Any) -> None:
         """`read` in a thread; ``read_finish`` gives the bytes."""
         count = self._count(count)
         self._async("read_async", cancellable, lambda: self._read(count, cancellable) if count else b"",
@@ -223,8 +245,9 @@ class InputStream(_Stream):
         """The bytes `read_async` read, or its error."""
         return finish(self, result, "read_async")  # type: ignore[no-any-return]
 
+    @user_data_keyword
     def read_all_async(self, count: int, io_priority: int, cancellable: Cancellable | None = None,
-                       callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
+                       callback: Callable[..., Any] | None = None, *user_data: Any) -> None:
         """`read_all` in a thread; ``read_all_finish`` gives ``(True, data)``."""
         count = self._count(count)
         self._async("read_all_async", cancellable, lambda: (True, self._read_all(count, cancellable)),
@@ -234,8 +257,9 @@ class InputStream(_Stream):
         """``(True, data)`` of `read_all_async`, or its error."""
         return finish(self, result, "read_all_async")  # type: ignore[no-any-return]
 
+    @user_data_keyword
     def skip_async(self, count: int, io_priority: int, cancellable: Cancellable | None = None,
-                   callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
+                   callback: Callable[..., Any] | None = None, *user_data: Any) -> None:
         """`skip` in a thread; ``skip_finish`` gives the count."""
         count = self._count(count)
         self._async("skip_async", cancellable, lambda: len(self._read(count, cancellable) if count else b""),
@@ -279,14 +303,13 @@ class OutputStream(_Stream):
         return self.write(bytes, cancellable)
 
     def writev(self, vectors: Any, cancellable: Cancellable | None = None) -> BoolCountResult:
-        """Write the vectors (bytes-like objects) as one buffer: ``(True, bytes_written)``."""
-        joined = b"".join(bytes(data_arg(vector, "vectors")) for vector in vectors)
-        return BoolCountResult((True, self.write(joined, cancellable)))
+        """Write some of the vectors (`Gio.OutputVector`, as PyGObject takes them, or bytes-like objects)
+        with one write: ``(True, bytes_written)``."""
+        return BoolCountResult((True, self.write(_joined(vectors), cancellable)))
 
     def writev_all(self, vectors: Any, cancellable: Cancellable | None = None) -> BoolCountResult:
-        """Write all of the vectors: ``(True, bytes_written)``."""
-        joined = b"".join(bytes(data_arg(vector, "vectors")) for vector in vectors)
-        return self.write_all(joined, cancellable)
+        """Write all of the vectors (as for `writev`): ``(True, bytes_written)``."""
+        return self.write_all(_joined(vectors), cancellable)
 
     def flush(self, cancellable: Cancellable | None = None) -> bool:
         """Push buffered bytes on; ``True``."""
@@ -297,8 +320,9 @@ class OutputStream(_Stream):
         """Whether a close is under way (closes here finish before returning: ``False``)."""
         return False
 
+    @user_data_keyword
     def write_async(self, buffer: Any, io_priority: int, cancellable: Cancellable | None = None,
-                    callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
+                    callback: Callable[..., Any] | None = None, *user_data: Any) -> None:
         """`write` in a thread; ``write_finish`` gives the count."""
         data = memoryview(bytes(data_arg(buffer, "buffer"))).cast("B")
         self._async("write_async", cancellable, lambda: self._write(data, cancellable) if len(data) else 0,
@@ -308,8 +332,9 @@ class OutputStream(_Stream):
         """The count `write_async` wrote, or its error."""
         return finish(self, result, "write_async")  # type: ignore[no-any-return]
 
+    @user_data_keyword
     def write_all_async(self, buffer: Any, io_priority: int, cancellable: Cancellable | None = None,
-                        callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
+                        callback: Callable[..., Any] | None = None, *user_data: Any) -> None:
         """`write_all` in a thread; ``write_all_finish`` gives ``(True, bytes_written)``."""
         data = memoryview(bytes(data_arg(buffer, "buffer"))).cast("B")
         self._async("write_all_async", cancellable,
@@ -319,8 +344,9 @@ class OutputStream(_Stream):
         """``(True, bytes_written)`` of `write_all_async`, or its error."""
         return finish(self, result, "write_all_async")  # type: ignore[no-any-return]
 
+    @user_data_keyword
     def write_bytes_async(self, bytes: Any, io_priority: int, cancellable: Cancellable | None = None,
-                          callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
+                          callback: Callable[..., Any] | None = None, *user_data: Any) -> None:
         """`write_bytes` in a thread; ``write_bytes_finish`` gives the count."""
         data = memoryview(Bytes(bytes)).cast("B")
         self._async("write_bytes_async", cancellable, lambda: self._write(data, cancellable) if len(data) else 0,
@@ -330,8 +356,9 @@ class OutputStream(_Stream):
         """The count `write_bytes_async` wrote, or its error."""
         return finish(self, result, "write_bytes_async")  # type: ignore[no-any-return]
 
+    @user_data_keyword
     def flush_async(self, io_priority: int, cancellable: Cancellable | None = None,
-                    callback: Callable[..., Any] | None = None, user_data: Any = UNSET) -> None:
+                    callback: Callable[..., Any] | None = None, *user_data: Any) -> None:
         """`flush` in a thread; ``flush_finish`` gives ``True``."""
         def work() -> bool:
             self._flush(cancellable)
@@ -347,16 +374,17 @@ class OutputStream(_Stream):
         """Copy everything ``source`` gives into this stream; the count. ``flags`` 1 closes
         the source afterwards, 2 this stream (``OutputStreamSpliceFlags``)."""
         total = 0
-        while True:
-            chunk = source.read_bytes(8192, cancellable)
-            if not chunk:
-                break
-            self.write_all(chunk, cancellable)
-            total += len(chunk)
-        if flags & 1:
-            source.close(cancellable)
-        if flags & 2:
-            self.close(cancellable)
+        with via(f"{type(self).__name__}.splice"):  # the source's reads too are the splice's
+            while True:
+                chunk = source.read_bytes(8192, cancellable)
+                if not chunk:
+                    break
+                self.write_all(chunk, cancellable)
+                total += len(chunk)
+            if flags & 1:
+                source.close(cancellable)
+            if flags & 2:
+                self.close(cancellable)
         return total
 
 
@@ -529,11 +557,12 @@ class MemoryInputStream(InputStream):
 class MemoryOutputStream(OutputStream):
     """A ``GMemoryOutputStream`` that grows: `new_resizable`, then `get_data`/`steal_as_bytes`."""
 
-    __slots__ = ("_data",)
+    __slots__ = ("_allocated", "_data")
 
     def __init__(self) -> None:
         super().__init__()
         self._data = bytearray()
+        self._allocated = 0
 
     @classmethod
     def new_resizable(cls) -> MemoryOutputStream:
@@ -542,6 +571,8 @@ class MemoryOutputStream(OutputStream):
 
     def _write(self, data: memoryview, cancellable: Cancellable | None) -> int:
         self._data += data
+        if len(self._data) > self._allocated:  # GLib grows to the next power of two, at least 16 bytes
+            self._allocated = max(16, 1 << (len(self._data) - 1).bit_length())
         return len(data)
 
     def get_data(self) -> bytes:
@@ -552,7 +583,9 @@ class MemoryOutputStream(OutputStream):
         """How many bytes were written."""
         return len(self._data)
 
-    get_size = get_data_size
+    def get_size(self) -> int:
+        """How many bytes the stream has allocated: GLib's growth, to the next power of two (at least 16)."""
+        return self._allocated
 
     def steal_as_bytes(self) -> Bytes:
         """What was written, as `GLib.Bytes` (the stream must be closed)."""

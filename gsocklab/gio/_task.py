@@ -1,13 +1,14 @@
 """``*_async``/``*_finish`` pairs as GLib runs them: `Task` is the ``GAsyncResult``.
 
-``obj.op_async(…, cancellable, callback, user_data)`` returns at once. The blocking work runs
+``obj.op_async(…, cancellable, callback, *user_data)`` returns at once. The blocking work runs
 in a thread of its own (it honours ``cancellable`` as the blocking call does); when it ends,
-``callback(obj, result)`` — ``callback(obj, result, user_data)`` when user data was given, as
-PyGObject calls it — runs from the **thread-default main context of the thread that made the
-call**, when that context is next iterated (``GLib.MainLoop.run()``, ``iteration()``, or the
-asyncio loop driving it). ``obj.op_finish(result)`` then returns the value or raises the
-error. A stream refuses a second operation while one is pending: ``PENDING`` "Stream has
-outstanding operation".
+``callback(obj, result, *user_data)`` — every extra argument passed on, as PyGObject does —
+runs from the **thread-default main context of the thread that made the call**, when that
+context is next iterated (``GLib.MainLoop.run()``, ``iteration()``, or the asyncio loop
+driving it). ``obj.op_finish(result)`` then returns the value or raises the error, once: the
+result is handed over, and a second ``_finish`` fails ``FAILED`` (GLib logs a CRITICAL and
+returns ``NULL``). A stream refuses a second operation while one is pending: ``PENDING``
+"Stream has outstanding operation".
 """
 
 from __future__ import annotations
@@ -26,21 +27,17 @@ from ..mainloop._context import MainContext
 from ..mainloop._loop import Idle
 from ..mainloop._source import PRIORITY_DEFAULT
 
-__all__ = ["UNSET", "Task", "fail_async", "finish", "run_async", "user_args"]
+__all__ = ["Task", "fail_async", "finish", "in_context", "run_async"]
 
 _UNSET = object()
-UNSET: Any = object()  # the default of ``user_data``: PyGObject passes it to the callback only when given
-
-
-def user_args(user_data: Any) -> tuple[Any, ...]:
-    """The callback's extra arguments: none when ``user_data`` was not given."""
-    return () if user_data is UNSET else (user_data,)
+_TAKEN = object()
 
 
 class Task(Object):
     """A ``GTask``: the result of an async call, handed to its callback and its ``_finish``."""
 
-    __slots__ = ("_cancellable", "_context", "_done", "_error", "_source_object", "_tag", "_value")
+    __slots__ = ("_cancellable", "_context", "_done", "_error", "_had_error", "_lock", "_source_object", "_tag",
+                 "_value")
 
     def __init__(self, source_object: Any, cancellable: Cancellable | None, tag: str) -> None:
         self._source_object, self._cancellable, self._tag = source_object, cancellable, tag
@@ -48,6 +45,8 @@ class Task(Object):
         self._done = threading.Event()
         self._value: Any = _UNSET
         self._error: BaseException | None = None
+        self._had_error = False
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<Gio.Task {self._tag} {'done' if self._done.is_set() else 'running'}>"
@@ -66,7 +65,7 @@ class Task(Object):
 
     def had_error(self) -> bool:
         """Whether the call failed."""
-        return self._error is not None
+        return self._had_error
 
     def get_completed(self) -> bool:
         """Whether the call has ended."""
@@ -77,12 +76,23 @@ class Task(Object):
         return self._tag == tag
 
     def propagate(self) -> Any:
-        """The value, or raise the error (``_finish`` does this)."""
+        """The value, or raise the error (``_finish`` does this): handed over once.
+
+        The task lets go of what it hands over, so an error raised here does not tie the frames
+        of its traceback (and what they hold, such as an unkept connection) to the task."""
         if not self._done.is_set():
             raise new_io_error(IOErrorEnum.PENDING, "The operation has not completed yet")
-        if self._error is not None:
-            raise self._error
-        return self._value
+        with self._lock:
+            error, value = self._error, self._value
+            self._error, self._value = None, _TAKEN
+        if error is not None:
+            try:
+                raise error
+            finally:
+                del error
+        if value is _TAKEN:
+            raise new_io_error(IOErrorEnum.FAILED, f"the result of {self._tag} was already taken by its _finish")
+        return value
 
 
 def finish(owner: Any, result: object, tag: str) -> Any:
@@ -115,9 +125,9 @@ def run_async(owner: Any, tag: str, work: Callable[[], Any], cancellable: Cancel
             with via(f"{type(owner).__name__}.{tag}"):
                 task._value = work()
         except Error as error:
-            task._error = error
+            task._error, task._had_error = error, True
         except Exception as error:  # a bug in the work: handed to _finish, as GLib hands errors
-            task._error = error
+            task._error, task._had_error = error, True
         finally:
             if done is not None and callback is None:
                 done()
@@ -147,3 +157,28 @@ def fail_async(owner: Any, tag: str, error: BaseException, callback: Callable[..
         raise error
 
     run_async(owner, tag, work, None, callback, user_data)
+
+
+def in_context(context: MainContext, cancellable: Cancellable | None, function: Callable[..., Any],
+               *args: Any) -> None:
+    """Run ``function(*args)`` from ``context`` (an Idle dispatched where it is iterated) and wait
+    until it has run: how a worker reports a step to the caller's thread, as GLib's async
+    operations do from their callbacks. A cancelled ``cancellable`` ends the wait ``CANCELLED``."""
+    ran = threading.Event()
+
+    def run(*_ignored: Any) -> bool:
+        try:
+            function(*args)
+        finally:
+            ran.set()
+        return False
+
+    idle = Idle()
+    idle.set_priority(PRIORITY_DEFAULT)
+    idle._set_callback(run, ())
+    idle.attach(context)
+    while not ran.wait(0.05):
+        if cancellable is not None and cancellable.is_cancelled():
+            idle.destroy()
+            if not ran.is_set():
+                raise new_io_error(IOErrorEnum.CANCELLED, "Operation was cancelled")
