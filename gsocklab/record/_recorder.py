@@ -507,18 +507,37 @@ class Recorder:
     # -- files ---------------------------------------------------------------------------------
 
     def save(self, path: str | PathLike[str], format: str | None = None) -> None:
-        """Write the recording to ``path``: Parquet if pyarrow is installed, else a pickle.
+        """Write the recording to ``path``: Parquet if pyarrow is installed, else a pickle; a path
+        ending in ``.pcapng`` (or ``format="pcapng"``) writes a capture file (`to_pcapng`).
 
-        ``format`` forces ``"parquet"`` or ``"pickle"``. See `Recorder.load`.
+        ``format`` forces ``"parquet"``, ``"pickle"`` or ``"pcapng"``. See `Recorder.load`.
         """
         from ._persist import save
 
+        if format == "pcapng" or (format is None and str(path).lower().endswith(".pcapng")):
+            self.to_pcapng(path)
+            return
         frame = self.to_dataframe()
         meta = {"capture_bytes": self.capture_bytes, "max_events": self.max_events, "dropped": self.dropped,
                 "next_seq": self._store.next_seq, "next_batch": self._store.next_batch,
                 "start_wall_ns": self._start_ns + self._wall_offset,
                 "batch_sizes": {str(batch): asked for batch, asked in self.batch_sizes.items()}}
         save(path, frame, meta, format)
+
+    def to_pcapng(self, path: str | PathLike[str]) -> Any:
+        """Write the recording as a pcapng capture file that Wireshark and tshark open.
+
+        Each datagram and stream chunk sent or received becomes a synthesized IPv4/IPv6 + UDP/TCP
+        packet on an interface named after its socket, with the captured payload, the true
+        length, a direction flag and a comment naming the call (see `gsocklab.pcapng`). Returns
+        the counts of interfaces, packets and call frames written.
+        """
+        from ..pcapng import write_pcapng
+
+        with self._store.lock:
+            start_wall_ns = self._start_ns + self._wall_offset
+        return write_pcapng(self.to_dataframe(), path, start_wall_ns=start_wall_ns,
+                            capture_bytes=self.capture_bytes)
 
     @classmethod
     def load(cls, path: str | PathLike[str]) -> Recorder:
