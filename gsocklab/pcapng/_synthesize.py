@@ -5,8 +5,9 @@ duration``, as ``plots.io_graph`` places it) and yields the bytes of each pcapng
 
 * interface 0, ``gsocklab calls`` (``LINKTYPE_WIRESHARK_UPPER_PDU``), carries one frame per
   call that moved no packet — binds, option changes, joins, condition waits, timeouts and other
-  failed calls, Unix-socket traffic — as a line of text (Wireshark's "Line-based text data",
-  protocol column ``gsocklab``) and the same text as the packet comment. Its first frame marks
+  failed calls, Unix-socket traffic — as a line of text handed to Wireshark's ``syslog``
+  dissector (which shows a line without a ``<PRI>`` as it is, in the Info column; the Protocol
+  column reads "Syslog") and the same text as the packet comment. Its first frame marks
   the recording's start, so Wireshark's relative times are the recording's ``elapsed``;
 * one interface per IPv4/IPv6 socket (``LINKTYPE_RAW``, named by the socket's label) carries a
   packet per datagram or stream chunk the socket sent (outbound) or received (inbound), with
@@ -46,8 +47,10 @@ __all__ = ["Counts", "blocks"]
 MSS: Final = 65483  # Linux loopback: MTU 65536 - 40 - 12 (timestamps)
 CHUNK: Final = 65536  # rows turned into Python objects at a time
 _UNSPECIFIED: Final = {"0.0.0.0", "::"}
-_TEXT_PDU: Final = (struct.pack(">HH", 12, 16) + b"data-text-lines\0" + struct.pack(">HH", 33, 8) + b"gsocklab"
-                    + struct.pack(">HH", 0, 0))
+_WAITING: Final = ("receive", "send", "condition", "accept", "connect")  # calls whose timeout matters
+# The upper-PDU header of a call frame: Wireshark's "syslog" dissector shows a line without a <PRI> as it is,
+# in the Info column of the packet list (its "data-text-lines" shows nothing there).
+_TEXT_PDU: Final = struct.pack(">HH", 12, 8) + b"syslog" + b"\0\0" + struct.pack(">HH", 0, 0)
 
 
 @dataclass
@@ -170,7 +173,7 @@ class _Synthesis:
     def call_frame(self, seconds: float, text: str) -> bytes:
         """A frame on the calls interface: ``text`` as its line and its comment."""
         self.counts.calls += 1
-        data = _TEXT_PDU + text.encode("utf-8", "replace") + b"\n"
+        data = _TEXT_PDU + text.encode("utf-8", "replace")
         return B.enhanced_packet(0, self.timestamp(seconds), data, len(data), comment=text)
 
     def endpoint(self, label: str, row: dict[str, Any]) -> tuple[_Endpoint, bytes]:
@@ -248,10 +251,13 @@ def _call_text(row: dict[str, Any]) -> str:
         details.append(f"value {row['message']}")
     if row["condition"]:
         details.append(f"condition {row['condition']}" + (f" -> {row['ready']}" if row["ready"] else ""))
-    if row["timeout"] is not None:
+    if row["timeout"] is not None and row["op"].startswith(_WAITING):
         details.append(f"timeout {row['timeout']:g} s")
+    if row["op"] in ("bind", "listen") and row["local"]:
+        details.append(f"local {row['local']}")
     if row["nbytes"] is not None and row["direction"] is not None:
-        details.append(f"{row['nbytes']} bytes {'to' if row['direction'] == 'out' else 'from'} {row['peer']}")
+        where = row["peer"] or "an unnamed socket"
+        details.append(f"{row['nbytes']} bytes {'to' if row['direction'] == 'out' else 'from'} {where}")
     elif row["peer"]:
         details.append(f"peer {row['peer']}")
     return text + (": " + "; ".join(details) if details else "")
