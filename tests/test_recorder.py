@@ -573,3 +573,10 @@ def test_memory_per_event_is_bounded() -> None:
         tracemalloc.stop()
     assert len(rec) == 100_000
     assert held / 100_000 <= 150
+
+
+def test_loading_a_pcapng_export_says_what_it_is(tmp_path: Path) -> None:
+    rec = Recorder()
+    rec.save(tmp_path / "run.pcapng")
+    with pytest.raises(ValueError, match="is a pcapng capture file"):
+        Recorder.load(tmp_path / "run.pcapng")

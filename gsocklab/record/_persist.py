@@ -50,6 +50,9 @@ def load(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The frame and metadata written by `save`."""
     with Path(path).open("rb") as file:
         magic = file.read(4)
+    if magic == b"\x0a\x0d\x0d\x0a":
+        raise ValueError(f"{os.fspath(path)!r} is a pcapng capture file (written by to_pcapng), not a recording: "
+                         "save recordings as Parquet or pickle to load them back")
     if magic == b"PAR1":
         import pyarrow.parquet as pq  # type: ignore[import-untyped, unused-ignore]
 
