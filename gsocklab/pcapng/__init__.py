@@ -25,6 +25,7 @@ from ._blocks import (
     LINKTYPE_RAW,
     LINKTYPE_UPPER_PDU,
     Block,
+    Counts,
     EnhancedPacket,
     InterfaceDescription,
     PcapngError,
@@ -35,10 +36,8 @@ from ._ip import ParsedPacket, parse_packet
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
-    from ._synthesize import Counts
-
 __all__ = [
-    "FLAG_INBOUND", "FLAG_OUTBOUND", "LINKTYPE_RAW", "LINKTYPE_UPPER_PDU", "Block", "EnhancedPacket",
+    "FLAG_INBOUND", "FLAG_OUTBOUND", "LINKTYPE_RAW", "LINKTYPE_UPPER_PDU", "Block", "Counts", "EnhancedPacket",
     "InterfaceDescription", "ParsedPacket", "PcapngError", "SectionHeader", "parse_packet", "read_blocks",
     "write_pcapng",
 ]
@@ -58,7 +57,7 @@ def write_pcapng(frame: pd.DataFrame, path: str | os.PathLike[str], *, start_wal
     """
     from ..record._schema import TRAFFIC_SCHEMA
     from . import _blocks
-    from ._synthesize import Counts, blocks
+    from ._synthesize import blocks
 
     if not hasattr(frame, "columns") or list(frame.columns) != list(TRAFFIC_SCHEMA):
         raise TypeError("frame must be a recording's DataFrame (Recorder.to_dataframe()), "

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Final
 
 __all__ = [
-    "EPB", "FLAG_INBOUND", "FLAG_OUTBOUND", "IDB", "LINKTYPE_RAW", "LINKTYPE_UPPER_PDU", "SHB", "Block",
+    "EPB", "FLAG_INBOUND", "FLAG_OUTBOUND", "IDB", "LINKTYPE_RAW", "LINKTYPE_UPPER_PDU", "SHB", "Block", "Counts",
     "EnhancedPacket", "InterfaceDescription", "PcapngError", "SectionHeader", "enhanced_packet",
     "interface_description", "read_blocks", "section_header",
 ]
@@ -49,6 +49,15 @@ _OPTION_NAMES: Final = {
     EPB: {OPT_COMMENT: "comment", EPB_FLAGS: "flags"},
 }
 _TEXT_OPTIONS: Final = {"comment", "hardware", "os", "userappl", "name", "description"}
+
+
+@dataclass
+class Counts:
+    """What a written file holds: socket interfaces, IP packets and call frames."""
+
+    interfaces: int = 0
+    packets: int = 0
+    calls: int = 0
 
 
 class PcapngError(ValueError):

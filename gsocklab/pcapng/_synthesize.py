@@ -32,7 +32,7 @@ import ipaddress
 import struct
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -40,6 +40,7 @@ import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 from ..record._analysis import flows
 from . import _blocks as B
+from ._blocks import Counts
 from ._ip import ACK, FIN, PSH, RST, SYN, IPAddress, tcp_packet, udp_packet
 
 __all__ = ["Counts", "blocks"]
@@ -51,15 +52,6 @@ _WAITING: Final = ("receive", "send", "condition", "accept", "connect")  # calls
 # The upper-PDU header of a call frame: Wireshark's "syslog" dissector shows a line without a <PRI> as it is,
 # in the Info column of the packet list (its "data-text-lines" shows nothing there).
 _TEXT_PDU: Final = struct.pack(">HH", 12, 8) + b"syslog" + b"\0\0" + struct.pack(">HH", 0, 0)
-
-
-@dataclass
-class Counts:
-    """What a written file holds: interfaces, IP packets and call frames."""
-
-    interfaces: int = 0
-    packets: int = 0
-    calls: int = 0
 
 
 @dataclass
@@ -75,7 +67,6 @@ class _Endpoint:
     fin_sent: bool = False
     connection: tuple[str, str] | None = None  # TCP: (local, peer) as written
     pending_connect: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _split(text: str | None) -> tuple[str, int] | None:

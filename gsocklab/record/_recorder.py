@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
     from ..core._socket import Socket
+    from ..pcapng import Counts
     from ._tally import Tally
 
 __all__ = ["FLUSH_INTERVAL", "Recorder", "Subscriber"]
@@ -524,7 +525,7 @@ class Recorder:
                 "batch_sizes": {str(batch): asked for batch, asked in self.batch_sizes.items()}}
         save(path, frame, meta, format)
 
-    def to_pcapng(self, path: str | PathLike[str]) -> Any:
+    def to_pcapng(self, path: str | PathLike[str]) -> Counts:
         """Write the recording as a pcapng capture file that Wireshark and tshark open.
 
         Each datagram and stream chunk sent or received becomes a synthesized IPv4/IPv6 + UDP/TCP
