@@ -436,10 +436,10 @@ def test_notebook_02_save_and_cleanup(recording: Any) -> None:
 def test_notebook_02_pcapng(recording: Any) -> None:
     out = stdout(recording, "pcapng")
     assert re.search(r"^Counts\(interfaces=\d+, packets=\d+, calls=\d+\)$", out, flags=re.MULTILINE)
-    sends = re.findall(r"^alice 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ b'reading (\d)' +# alice send_to seq=\d+$", out,
-                       flags=re.MULTILINE)
-    receives = re.findall(r"^bob   127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ b'reading (\d)' +# bob receive_from seq=\d+; "
-                          r"matches send seq=\d+ on alice$", out, flags=re.MULTILINE)
+    line = r"^{who} 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+ b'reading (\d)' +# {call} seq=\d+, waited [\d.]+ s{rest}$"
+    sends = re.findall(line.format(who="alice", call="alice send_to", rest=""), out, flags=re.MULTILINE)
+    receives = re.findall(line.format(who="bob  ", call="bob receive_from", rest="; matches send seq=\\d+ on alice"),
+                          out, flags=re.MULTILINE)
     assert sends == receives == ["0", "1", "2"]
     if shutil.which("tshark"):
         assert re.search(r"127\.0\.0\.1 → 127\.0\.0\.1 +UDP 37 \d+ → \d+ Len=9", out)

@@ -226,7 +226,7 @@ def _texts(row: dict[str, Any]) -> str:
         parts.append(f"batch {row['batch']} message {row['index'] if row['index'] is not None else '-'}")
     if row["host"]:
         parts.append(f"host {row['host']}")
-    if row["waited"]:
+    if row["waited"] is not None and row["waited"] == row["waited"]:  # every call says how long it waited
         parts.append(f"waited {row['waited']:.6f} s")
     if row["via"]:
         parts.append(f"via {row['via']}")
