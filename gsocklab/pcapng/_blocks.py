@@ -49,6 +49,9 @@ _OPTION_NAMES: Final = {
     EPB: {OPT_COMMENT: "comment", EPB_FLAGS: "flags"},
 }
 _TEXT_OPTIONS: Final = {"comment", "hardware", "os", "userappl", "name", "description"}
+_SIZES: Final = {"tsresol": 1, "flags": 4}  # options of a fixed size
+_MINIMUM: Final = {SHB: 28, IDB: 20, EPB: 32}  # a block's length with its fixed fields and no options
+_READ_CHUNK: Final = 1 << 20
 
 
 @dataclass
@@ -213,13 +216,29 @@ def _parse_options(kind: int, data: bytes, start: int, end: int, byte_order: str
         name = names.get(code, str(code))
         value: object = raw
         if name in _TEXT_OPTIONS:
-            value = raw.decode("utf-8")
-        elif name == "tsresol":
-            value = raw[0]
-        elif name == "flags":
-            value = struct.unpack(byte_order + "I", raw)[0]
+            try:
+                value = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise PcapngError(f"block at {offset}: option {name} is not UTF-8 ({error.reason})") from None
+        elif name in _SIZES:
+            if len(raw) != _SIZES[name]:
+                raise PcapngError(f"block at {offset}: option {name} has {len(raw)} bytes, not {_SIZES[name]}")
+            value = raw[0] if name == "tsresol" else struct.unpack(byte_order + "I", raw)[0]
         options.setdefault(name, []).append(value)
     return options
+
+
+def _read_exactly(file: BinaryIO, count: int, offset: int, total: int) -> bytes:
+    """``count`` bytes of ``file``, read a chunk at a time: a huge declared length in a short file
+    fails without allocating it."""
+    parts = []
+    while count > 0:
+        part = file.read(min(count, _READ_CHUNK))
+        if not part:
+            raise PcapngError(f"block at {offset}: the file ends inside a block of {total} bytes")
+        parts.append(part)
+        count -= len(part)
+    return b"".join(parts)
 
 
 def read_blocks(file: BinaryIO) -> Iterator[Block]:
@@ -252,10 +271,10 @@ def read_blocks(file: BinaryIO) -> Iterator[Block]:
         block_type, total = struct.unpack_from(byte_order + "II", head, 0)
         if total < 12 or total % 4:
             raise PcapngError(f"block at {offset}: total length {total} is not a multiple of 4 of at least 12")
-        rest = file.read(total - len(head))
-        if len(rest) < total - len(head):
-            raise PcapngError(f"block at {offset}: the file ends inside a block of {total} bytes")
-        data = head + rest
+        if total < _MINIMUM.get(block_type, 12):
+            raise PcapngError(f"block at {offset}: a block of type {block_type:#x} needs at least "
+                              f"{_MINIMUM[block_type]} bytes, not {total}")
+        data = head + _read_exactly(file, total - len(head), offset, total)
         (trailer,) = struct.unpack_from(byte_order + "I", data, total - 4)
         if trailer != total:
             raise PcapngError(f"block at {offset}: its trailing length {trailer} differs from {total}")

@@ -111,6 +111,9 @@ class _Synthesis:
         self.counts = Counts()
         self.endpoints: dict[str, _Endpoint] = {}
         self._resolved: dict[tuple[str | None, IPAddress | None], tuple[IPAddress, int] | None] = {}
+        self.by_address: dict[tuple[str, str], _Endpoint] = {}  # TCP: (local, peer) "ip:port"s -> that end's socket
+        self.accepted: dict[str, list[str]] = {}  # TCP: local "ip:port" -> peers accepted there, not yet placed
+        self.listening: set[str] = set()  # labels of listening sockets
         n = len(frame)
         elapsed = frame["elapsed"].to_numpy(dtype="float64")
         self.end = elapsed + frame["duration"].to_numpy(dtype="float64")
@@ -329,6 +332,8 @@ class _Walker:
         if family not in ("IPV4", "IPV6") or kind not in ("DATAGRAM", "STREAM") or row["socket"] is None:
             return self.s.call_frame(end, _call_text(row))
         self._settings(row)
+        if row["op"] == "listen" and row["error"] is None:
+            self.s.listening.add(row["socket"])
         moved = (row["nbytes"] is not None and row["direction"] is not None and row["error"] is None
                  and not (kind == "STREAM" and row["nbytes"] == 0))
         made = b""
@@ -376,23 +381,28 @@ class _Walker:
                 return b""
             source = s.resolve(row["local"], destination[0])
             receive = int(s.match_receive[position])
-            if source is not None and source[0].is_unspecified and receive >= 0:
-                seen = s.resolve(columns.text("peer", receive), None)
-                if seen is not None:
-                    source = (seen[0], source[1])
+            seen = s.resolve(columns.text("peer", receive), None) if receive >= 0 else None
+            if seen is not None:  # what the receiver saw fills in an unbound or wildcard sender
+                host = seen[0] if source is None or source[0].is_unspecified else source[0]
+                source = (host, seen[1] if source is None or source[1] == 0 else source[1])
             note = ""
         else:
-            source = s.resolve(row["peer"], None)
-            if source is None:
-                return b""
             send = int(s.match_send[position])
-            destination = s.resolve(columns.text("peer", send), None) if send >= 0 else None
-            if destination is None:
-                destination = s.resolve(row["local"], source[0])
-            elif _split(row["local"]) is not None:
-                destination = (destination[0], _split(row["local"])[1])  # type: ignore[index]
+            sent_to = s.resolve(columns.text("peer", send), None) if send >= 0 else None
+            source = s.resolve(row["peer"], None)
             note = (f"; matches send seq={columns.seq[send]} on {columns.text('socket', send)}" if send >= 0
                     else "; no send in the recording matches it")
+            if source is None and send >= 0:  # receive() does not say the source: the matching send does
+                source = s.resolve(columns.text("local", send), sent_to[0] if sent_to else None)
+                note += " (source address from that send)"
+            if source is None:
+                return b""
+            destination = sent_to
+            local = _split(row["local"])
+            if destination is None:
+                destination = s.resolve(row["local"], source[0])
+            elif local is not None:
+                destination = (destination[0], local[1])
         if source is None or destination is None:
             return b""
         src, dst = _to_version(source[0], destination[0])
@@ -432,6 +442,8 @@ class _Walker:
             seq = (_isn(lt, pt) + 1 + endpoint.sent) if outbound else (_isn(pt, lt) + 1 + endpoint.received)
         if ack is None:
             ack = (_isn(pt, lt) + 1 + endpoint.received) if outbound else (_isn(lt, pt) + 1 + endpoint.sent)
+        sender = endpoint if outbound else self.s.by_address.get((pt, lt))
+        ttl = sender.ttl if sender is not None else 64  # the sending socket's TTL, as on the wire
         out = []
         offsets = range(0, max(nbytes, 1), MSS) if nbytes else [0]
         for offset in offsets:
@@ -439,11 +451,19 @@ class _Walker:
             part = payload[offset:offset + size]
             endpoint.ident += outbound
             data, original = tcp_packet(src[0], src[1], dst[0], dst[1], seq + offset, ack, flags, part, size,
-                                        endpoint.ttl, endpoint.ident if outbound else 0)
+                                        ttl, endpoint.ident if outbound else 0)
             self.s.counts.packets += 1
             out.append(B.enhanced_packet(endpoint.interface, self.s.timestamp(seconds), data, original,
                                          B.FLAG_OUTBOUND if outbound else B.FLAG_INBOUND, comment))
         return b"".join(out)
+
+    def _connect_endpoint(self, endpoint: _Endpoint, local: str, peer: str) -> None:
+        """``endpoint`` is the ``local`` end of the connection to ``peer`` (no longer an accepted one to place)."""
+        endpoint.connection = (local, peer)
+        self.s.by_address[(local, peer)] = endpoint
+        waiting = self.s.accepted.get(local)
+        if waiting and peer in waiting:
+            waiting.remove(peer)
 
     def segment(self, row: dict[str, Any], end: float) -> bytes:
         ends = self._connection(row)
@@ -451,7 +471,7 @@ class _Walker:
             return b""
         local, peer = ends
         endpoint, idb = self._interface(row)
-        endpoint.connection = (f"{local[0]}:{local[1]}", f"{peer[0]}:{peer[1]}")
+        self._connect_endpoint(endpoint, f"{local[0]}:{local[1]}", f"{peer[0]}:{peer[1]}")
         outbound = row["direction"] == "out"
         payload, nbytes, cut = self._payload(row)
         first = endpoint.sent if outbound else endpoint.received
@@ -491,23 +511,38 @@ class _Walker:
             local, peer = ends
             endpoint, idb = self._interface(row)
             lt, pt = f"{local[0]}:{local[1]}", f"{peer[0]}:{peer[1]}"
+            self.s.accepted.setdefault(lt, []).append(pt)  # its socket's first row will claim it
             made = (self._segments(endpoint, local, peer, False, SYN, end, text + "; SYN", seq=_isn(pt, lt), ack=0)
                     + self._segments(endpoint, local, peer, True, SYN | ACK, end, text + "; SYN-ACK",
                                      seq=_isn(lt, pt), ack=_isn(pt, lt) + 1)
                     + self._segments(endpoint, local, peer, False, ACK, end, text + "; ACK",
                                      seq=_isn(pt, lt) + 1, ack=_isn(lt, pt) + 1))
             return idb + made
-        if op == "close" and error is None:
+        if op == "close" and error is None and row["socket"] not in self.s.listening:
             closing = self.s.endpoints.get(row["socket"])
-            if (closing is not None and closing.connection is not None and not closing.fin_sent
-                    and closing.interface >= 0):
+            idb = b""
+            if closing is None or closing.interface < 0 or closing.connection is None:
+                claimed = self._claim_accepted(row)  # an accepted socket that moved nothing before
+                if claimed is not None:
+                    closing, idb = self._interface(row)
+                    self._connect_endpoint(closing, *claimed)
+            if closing is not None and closing.connection is not None and not closing.fin_sent:
                 ends = self._connection(row, *closing.connection)
                 if ends is not None:
                     closing.fin_sent = True
                     made = self._segments(closing, ends[0], ends[1], True, FIN | ACK, end, text + "; FIN")
                     closing.sent += 1
-                    return made
+                    return idb + made
         return b""
+
+    def _claim_accepted(self, row: dict[str, Any]) -> tuple[str, str] | None:
+        """The oldest connection accepted at this socket's local address that no socket has claimed."""
+        local = self.s.resolve(row["local"], None)
+        if local is None:
+            return None
+        text = f"{local[0]}:{local[1]}"
+        waiting = self.s.accepted.get(text)
+        return (text, waiting.pop(0)) if waiting else None
 
     def connect(self, position: int, row: dict[str, Any], end: float, text: str) -> bytes:
         ends = self._connection(row)
@@ -516,7 +551,7 @@ class _Walker:
         local, peer = ends
         endpoint, idb = self._interface(row)
         lt, pt = f"{local[0]}:{local[1]}", f"{peer[0]}:{peer[1]}"
-        endpoint.connection = (lt, pt)
+        self._connect_endpoint(endpoint, lt, pt)
         start = float(self.elapsed[position])
         error = row["error"]
         syn = self._segments(endpoint, local, peer, True, SYN, start if error != "PENDING" else end, text + "; SYN",
