@@ -38,6 +38,7 @@ from __future__ import annotations
 import contextvars
 import errno
 import functools
+import gc
 import itertools
 import sys
 import threading
@@ -112,6 +113,23 @@ def hot_path(function: _F) -> _F:
     return function
 
 
+_gc_switch = threading.Lock()
+
+
+def _current_frames() -> dict[int, Any]:
+    """``sys._current_frames()`` with the cyclic GC off: CPython makes the frame objects while it
+    holds the runtime's thread-list lock, and a collection there that frees a ``threading.local``
+    waits for that same lock — the thread deadlocks itself (seen with CPython 3.11.7)."""
+    with _gc_switch:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return sys._current_frames()
+        finally:
+            if enabled:
+                gc.enable()
+
+
 def _in_hot_path_elsewhere(sock: SocketBase) -> bool:
     """Whether a thread other than this one is inside a hot path of ``sock`` (see the module doc).
 
@@ -120,13 +138,13 @@ def _in_hot_path_elsewhere(sock: SocketBase) -> bool:
     yet to enter the kernel is seen here.
     """
     me = threading.get_ident()
-    for ident, frame in sys._current_frames().items():
+    for ident, frame in _current_frames().items():
         if ident == me:
             continue
         while frame is not None:
             if frame.f_code in _HOT_CODES and frame.f_locals.get("self") is sock:
                 return True
-            frame = frame.f_back  # type: ignore[assignment]
+            frame = frame.f_back
     return False
 
 
